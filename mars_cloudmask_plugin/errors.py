@@ -1,0 +1,14 @@
+"""Errors a user can act on: each names the file and the problem in one line."""
+
+
+class CloudmaskError(Exception):
+    """Bad input or an output that cannot be written; `str()` is the one-line message."""
+
+    def __init__(self, path, problem):
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class Cancelled(Exception):
+    """The caller asked to stop (QGIS cancel button, Ctrl-C in a batch)."""

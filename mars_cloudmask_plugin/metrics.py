@@ -1,0 +1,82 @@
+"""Scoring masks against reference masks (Wang and Gonzalez Abad 2021 layout).
+
+Scored pixels: reference valid (not -999) AND the MDGM has data. A predicted -999 on a scored
+pixel counts as "clear" (a miss when the reference says cloud); the share of scored pixels that
+the prediction does cover is reported as coverage.
+"""
+from dataclasses import dataclass, asdict
+from pathlib import Path
+
+import numpy as np
+
+from . import grid
+from .errors import CloudmaskError
+
+
+@dataclass
+class Confusion:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    covered: int = 0   # scored pixels the prediction did not leave at -999
+
+    def __add__(self, other):
+        return Confusion(*(a + b for a, b in zip(astuple(self), astuple(other))))
+
+    @property
+    def scored(self):
+        return self.tp + self.fp + self.fn + self.tn
+
+    def metrics(self):
+        n = self.scored
+        div = lambda a, b: a / b if b else float("nan")  # noqa: E731
+        precision, recall = div(self.tp, self.tp + self.fp), div(self.tp, self.tp + self.fn)
+        return {"accuracy": div(self.tp + self.tn, n), "precision": precision, "recall": recall,
+                "f1": div(2 * self.tp, 2 * self.tp + self.fp + self.fn),
+                "iou": div(self.tp, self.tp + self.fp + self.fn),
+                "coverage": div(self.covered, n), "scored_pixels": n, **asdict(self)}
+
+
+def astuple(c):
+    return (c.tp, c.fp, c.fn, c.tn, c.covered)
+
+
+def confusion(prediction, reference, data_mask):
+    """Counts for an Int16 prediction (1/0/-999) against a reference (1/0/-999), both north-up."""
+    scored = (reference != grid.NODATA) & data_mask
+    truth = reference == 1
+    pred = prediction == 1
+    return Confusion(tp=int((scored & truth & pred).sum()), fp=int((scored & ~truth & pred).sum()),
+                     fn=int((scored & truth & ~pred).sum()), tn=int((scored & ~truth & ~pred).sum()),
+                     covered=int((scored & (prediction != grid.NODATA)).sum()))
+
+
+def read_reference(path):
+    """A reference mask as Int16 on the global grid, north row first: 1 cloud (value > 0),
+    0 clear, -999 ignore. Reference files store latitude ascending, so rows are flipped."""
+    import netCDF4
+    path = Path(path)
+    try:
+        with netCDF4.Dataset(path) as ds:
+            ds.set_auto_mask(False)
+            values = np.asarray(ds.variables["cloudmask"][:], np.float32)
+            lat = np.asarray(ds.variables["latitude"][:], np.float64)
+    except (OSError, KeyError) as exc:
+        raise CloudmaskError(path, f"is not a cloud-mask NetCDF with 'cloudmask' and 'latitude' ({exc})") from None
+    if values.shape != (grid.HEIGHT, grid.WIDTH):
+        raise CloudmaskError(path, f"cloudmask is {values.shape}, not on the {grid.HEIGHT} x {grid.WIDTH} grid")
+    if lat[0] < lat[-1]:
+        values = values[::-1]
+    out = np.where(values == grid.NODATA, grid.NODATA, (values > 0).astype(np.int16))
+    return out.astype(np.int16)
+
+
+def reference_path_for(sol_name, reference_dir):
+    """cloudmask_P01day10.ncdf (reference naming) or cloudmask_P01_day10.ncdf (paper masks)."""
+    reference_dir = Path(reference_dir)
+    for candidate in (f"cloudmask_{sol_name.replace('_', '')}.ncdf", f"cloudmask_{sol_name}.ncdf",
+                      f"cloudmask_{sol_name}.nc"):
+        if (reference_dir / candidate).exists():
+            return reference_dir / candidate
+    return None

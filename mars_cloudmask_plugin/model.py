@@ -1,0 +1,125 @@
+"""Loading and saving the cloud model: a Keras 3 `.keras` file that carries its own metadata
+(tile geometry, normalisation, threshold, version, training days) as `mars_cloudmask.json`
+inside the archive, so the engine reads these instead of hard-coding them."""
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CloudmaskError
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "mars_cloudmask_unet.keras"
+METADATA_MEMBER = "mars_cloudmask.json"
+FORMAT = "mars-cloudmask-model/1"
+
+
+@dataclass
+class CloudModel:
+    keras_model: object
+    metadata: dict
+    path: Path
+    _predict_fn: object = field(default=None, repr=False)
+
+    @property
+    def name(self):
+        return self.metadata.get("name", self.path.stem)
+
+    @property
+    def version(self):
+        return self.metadata.get("version", "unversioned")
+
+    @property
+    def threshold(self):
+        return float(self.metadata.get("threshold", 0.5))
+
+    @property
+    def margin(self):
+        return int(self.metadata["margin"])
+
+    @property
+    def depth(self):
+        return int(self.metadata.get("depth", 4))
+
+    @property
+    def tile_size(self):
+        return self.metadata.get("tile_size", 668)
+
+    @property
+    def label(self):
+        return f"{self.name} {self.version}"
+
+    def predict(self, batch):
+        """(n, rows, cols, 3) float32 RGB in 0..255 -> (n, rows - 2m, cols - 2m) probabilities."""
+        if self._predict_fn is None:
+            import tensorflow as tf
+            model = self.keras_model
+            self._predict_fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        return self._predict_fn(batch).numpy()[..., 0]
+
+
+def model_metadata(keras_model, *, name, version, width, depth=4, threshold=0.5, tile_size=668, **extra):
+    """The metadata every shipped or trained model file carries."""
+    from .unet import margin
+    meta = {"format": FORMAT, "name": name, "version": version, "architecture": "U-Net, valid padding",
+            "width": width, "depth": depth, "margin": margin(depth), "input_rule": f"{2 ** depth}k + {4 * (2 ** depth - 1)}",
+            "tile_size": tile_size, "normalisation": "RGB / 255 inside the model, nothing else",
+            "threshold": threshold, "parameters": int(keras_model.count_params())}
+    meta.update(extra)
+    return meta
+
+
+def save_model(keras_model, path, metadata, include_optimizer=True):
+    """Write the model and its metadata atomically (temp name, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial.keras")
+    try:
+        keras_model.save(tmp, include_optimizer=include_optimizer) if include_optimizer else \
+            _save_without_optimizer(keras_model, tmp)
+        with zipfile.ZipFile(tmp, "a") as zf:
+            zf.writestr(METADATA_MEMBER, json.dumps(metadata, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _save_without_optimizer(keras_model, path):
+    import keras
+    clone = keras.models.clone_model(keras_model)
+    clone.set_weights(keras_model.get_weights())
+    clone.save(path)
+
+
+def read_metadata(path):
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(zf.read(METADATA_MEMBER))
+    except FileNotFoundError:
+        raise CloudmaskError(path, "model file not found") from None
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        raise CloudmaskError(path, f"is not a Mars Cloudmask model (a .keras file with {METADATA_MEMBER})") from None
+
+
+_cache = {}
+
+
+def load_model(path=None):
+    """The model at `path` (default: the shipped one), loaded once per process and file version."""
+    path = Path(path or DEFAULT_MODEL).resolve()
+    metadata = read_metadata(path)
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _cache:
+        import keras
+        from . import losses  # noqa: F401  registers the training loss so checkpoints load too
+        try:
+            keras_model = keras.saving.load_model(path, compile=False)
+        except Exception as exc:  # Keras raises many types for a damaged archive
+            raise CloudmaskError(path, f"cannot be loaded as a Keras model ({type(exc).__name__}: {exc})") from None
+        _cache.clear()  # one model per process is the common case; keep memory flat in batch runs
+        _cache[key] = CloudModel(keras_model, metadata, path)
+    return _cache[key]

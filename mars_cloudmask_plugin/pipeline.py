@@ -1,0 +1,122 @@
+"""The whole chain for one MDGM, one engine function per arrow of the data flow:
+
+MDGM file -> read_mdgm + find_sol -> prediction_area -> pad_area -> plan_tiles/run_tiles
+-> global_mask (threshold + post-filter) -> writers.
+"""
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, grid
+from .bounds import DEFAULT_BUFFER
+from .crop import pad_area, prediction_area
+from .mdgm import find_sol, has_data, read_mdgm
+from .postfilter import fractions, global_mask, global_probability
+from .tiling import plan_tiles, run_tiles
+from .writers import write_geotiff, write_netcdf
+
+FORMATS = ("tif", "nc")
+
+
+@dataclass
+class MaskResult:
+    source: Path
+    sol: object
+    area: object
+    layout: object
+    model_label: str
+    threshold: float
+    mask: np.ndarray                 # Int16, global grid, 1/0/-999
+    probability: np.ndarray          # float32, global grid, -999 where the mask is -999
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def fractions(self):
+        return fractions(self.mask)
+
+    def tags(self):
+        """Provenance written into every output."""
+        return {"LS": f"{self.sol.ls:g}", "MARS_YEAR": self.sol.mars_year, "SOL": self.sol.name,
+                "SOURCE_FILE": self.source.name, "MODEL": self.model_label, "THRESHOLD": f"{self.threshold:g}",
+                "TILING_MODE": self.layout.mode, "TILE_SIZE": "x".join(map(str, self.layout.tile)),
+                "LAT_NORTH": f"{self.area.lat_north:.3f}", "LAT_SOUTH": f"{self.area.lat_south:.3f}",
+                "SOFTWARE": f"mars-cloudmask {__version__}"}
+
+
+class _Stopwatch:
+    def __init__(self):
+        self.seconds, self._t = {}, time.perf_counter()
+
+    def lap(self, stage):
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._t
+        self._t = now
+
+
+def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="model",
+                    progress=None, cancel=None, watch=None):
+    """Cloud probability over the prediction area: (probability of the area, area, layout)."""
+    watch = watch or _Stopwatch()
+    area = prediction_area(mdgm.rgb, ls, buffer, mdgm.path)
+    watch.lap("bounds and crop")
+    layout = plan_tiles(area.shape, tiling, model.tile_size if tile_size == "model" else tile_size,
+                        model.margin, model.depth)
+    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after)
+    data = has_data(mdgm.rgb[area.slices])
+    watch.lap("pad")
+    inference = [0.0]
+
+    def timed_predict(batch):
+        t = time.perf_counter()
+        out = model.predict(batch)
+        inference[0] += time.perf_counter() - t
+        return out
+
+    prob = run_tiles(timed_predict, padded, layout, data, progress, cancel)
+    watch.lap("stitch")
+    watch.seconds["inference"] = inference[0]
+    watch.seconds["stitch"] -= inference[0]
+    return prob, area, layout
+
+
+def make_cloudmask(mdgm_path, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="model",
+                   threshold=None, progress=None, cancel=None):
+    """Read, predict and post-filter one MDGM; nothing is written (see write_products)."""
+    watch = _Stopwatch()
+    mdgm = read_mdgm(mdgm_path)
+    sol = find_sol(mdgm.path, ls)
+    watch.lap("read")
+    prob, area, layout = probability_for(mdgm, sol.ls, model, buffer, tiling, tile_size, progress, cancel, watch)
+    threshold = model.threshold if threshold is None else float(threshold)
+    mask = global_mask(prob, area, mdgm.rgb, threshold)
+    probability = global_probability(prob, area, mdgm.rgb)
+    watch.lap("post-filter")
+    return MaskResult(mdgm.path, sol, area, layout, model.label, threshold, mask, probability, watch.seconds)
+
+
+def output_paths(out_dir, stem, formats=FORMATS, probability=False):
+    out_dir = Path(out_dir)
+    paths = {}
+    if "tif" in formats:
+        paths["tif"] = out_dir / f"{stem}_cloudmask.tif"
+    if "nc" in formats:
+        paths["nc"] = out_dir / f"{stem}_cloudmask.nc"
+    if probability:
+        paths["probability"] = out_dir / f"{stem}_probability.tif"
+    return paths
+
+
+def write_products(result, paths):
+    """Write the products named in `paths` (from output_paths), each atomically."""
+    t = time.perf_counter()
+    tags = result.tags()
+    if "tif" in paths:
+        write_geotiff(paths["tif"], result.mask, tags)
+    if "nc" in paths:
+        write_netcdf(paths["nc"], result.mask, {k.lower(): v for k, v in tags.items()})
+    if "probability" in paths:
+        write_geotiff(paths["probability"], result.probability, tags)
+    result.seconds["write"] = time.perf_counter() - t
+    return list(paths.values())

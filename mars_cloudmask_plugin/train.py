@@ -1,0 +1,220 @@
+"""Training the U-Net on MDGMs and reference masks, reproducibly and resumably.
+
+A run folder holds config.json (every setting, the seed included), log.csv (loss and validation
+metrics per epoch), last.keras (weights + optimizer state, for --resume) and, at the end,
+final.keras (weights + metadata, what `--export` copies into models/).
+"""
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import grid
+from .crop import pad_area, prediction_area
+from .errors import CloudmaskError
+from .mdgm import find_sol, has_data, read_mdgm
+from .metrics import Confusion, confusion, read_reference, reference_path_for
+from .unet import is_valid_input_size, margin as unet_margin
+
+
+@dataclass
+class TrainConfig:
+    mdgm_dir: str
+    reference_dir: str
+    train_days: list
+    val_days: list
+    width: int = 16
+    depth: int = 4
+    patch: int = 572            # input side of a training patch (16k + 124)
+    batch: int = 4
+    steps_per_epoch: int = 40
+    epochs: int = 30
+    learning_rate: float = 1e-3
+    loss: str = "bce+dice"
+    flips: bool = True          # left-right, up-down, and both (= 180-degree rotation)
+    colour_jitter: float = 0.05  # std of a per-band gain; 0 turns it off
+    min_labelled: float = 0.05  # resample patches with less than this share of labelled pixels
+    buffer: float = 3.0
+    threshold: float = 0.5
+    seed: int = 0
+    name: str = "mars_cloudmask_unet"
+    version: str = "dev"
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class TrainingSol:
+    name: str
+    padded: np.ndarray    # uint8 RGB of the prediction area padded by the margin
+    label: np.ndarray     # float32 1 cloud / 0 clear, area shape
+    weight: np.ndarray    # float32 1 scored / 0 ignored, area shape
+
+
+def day_names(prefix, spec):
+    """'01-14' or '1,3,5' -> ['P01_day01', ...]."""
+    days = []
+    for part in str(spec).split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            days.extend(range(int(a), int(b) + 1))
+        elif part.strip():
+            days.append(int(part))
+    return [f"{prefix}_day{d:02d}" for d in days]
+
+
+def mdgm_path(mdgm_dir, name):
+    path = Path(mdgm_dir) / f"{name}_zequat.jpg"
+    if not path.exists():
+        raise CloudmaskError(path, "MDGM for a training or validation sol not found")
+    return path
+
+
+def labels_for(mdgm, reference):
+    """(label, weight) on the global grid: weight 0 where the reference is -999 or the MDGM has no data."""
+    weight = ((reference != grid.NODATA) & has_data(mdgm.rgb)).astype(np.float32)
+    return (reference == 1).astype(np.float32), weight
+
+
+def load_training_sol(config, name, margin):
+    mdgm = read_mdgm(mdgm_path(config.mdgm_dir, name))
+    sol = find_sol(mdgm.path)
+    ref_path = reference_path_for(name, config.reference_dir)
+    if ref_path is None:
+        raise CloudmaskError(Path(config.reference_dir), f"no reference mask for {name}")
+    label, weight = labels_for(mdgm, read_reference(ref_path))
+    area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
+    padded = pad_area(mdgm.rgb, area, margin, margin, margin)
+    return TrainingSol(name, padded, label[area.slices], weight[area.slices])
+
+
+def sample_patch(sol, patch, margin, rng, min_labelled):
+    """A random (input, target) pair; target channels are [label, weight]."""
+    out = patch - 2 * margin
+    h, w = sol.label.shape
+    for _ in range(20):
+        r, c = int(rng.integers(0, h - out + 1)), int(rng.integers(0, w - out + 1))
+        wgt = sol.weight[r:r + out, c:c + out]
+        if wgt.mean() >= min_labelled:
+            break
+    x = sol.padded[r:r + patch, c:c + patch]
+    y = np.stack([sol.label[r:r + out, c:c + out], wgt], axis=-1)
+    return x, y
+
+
+def augment(x, y, rng, flips, jitter):
+    x = x.astype(np.float32)
+    if flips:
+        if rng.random() < 0.5:
+            x, y = x[:, ::-1], y[:, ::-1]
+        if rng.random() < 0.5:
+            x, y = x[::-1], y[::-1]
+    if jitter:
+        x = np.clip(x * (1.0 + rng.normal(0.0, jitter, 3)).astype(np.float32), 0, 255)
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def make_batch(sols, config, margin, rng):
+    xs, ys = [], []
+    for _ in range(config.batch):
+        sol = sols[int(rng.integers(len(sols)))]
+        x, y = sample_patch(sol, config.patch, margin, rng, config.min_labelled)
+        x, y = augment(x, y, rng, config.flips, config.colour_jitter)
+        xs.append(x)
+        ys.append(y)
+    return np.stack(xs), np.stack(ys)
+
+
+def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=3.0, tile_size=None):
+    """Per-sol and pooled confusion of a model on full maps (whole-area seamless pass)."""
+    from .pipeline import make_cloudmask
+    per_sol = {}
+    for path in sols_paths:
+        result = make_cloudmask(path, cloud_model, buffer=buffer, tile_size=tile_size)
+        ref = read_reference(reference_path_for(result.sol.name, reference_dir))
+        mdgm = read_mdgm(path)
+        per_sol[result.sol.name] = confusion(result.mask, ref, has_data(mdgm.rgb))
+    pooled = sum(per_sol.values(), Confusion())
+    return per_sol, pooled
+
+
+def train(config, run_dir, resume=False, log=print):
+    """Train (or resume) a run; returns the path of the run's final model."""
+    import keras
+    from .losses import LOSSES
+    from .model import CloudModel, model_metadata, save_model
+    from .unet import build_unet
+
+    run_dir = Path(run_dir)
+    margin = unet_margin(config.depth)
+    if not is_valid_input_size(config.patch, config.depth):
+        raise CloudmaskError(None, f"patch {config.patch} is not a valid U-Net input size (16k + 124)")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_path, log_path, last_path = run_dir / "config.json", run_dir / "log.csv", run_dir / "last.keras"
+    done_epochs = 0
+    if resume and last_path.exists():
+        config = TrainConfig(**json.loads(config_path.read_text()))
+        done_epochs = len(_read_log(log_path))
+        model = keras.saving.load_model(last_path)
+        log(f"resuming {run_dir} after epoch {done_epochs}")
+    else:
+        config_path.write_text(json.dumps(asdict(config), indent=2))
+        log_path.unlink(missing_ok=True)
+        keras.utils.set_random_seed(config.seed)
+        model = build_unet(config.width, config.depth, name=config.name)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, decay_steps=config.epochs * config.steps_per_epoch, alpha=0.05)
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])
+    log(f"loading {len(config.train_days)} training sols")
+    sols = [load_training_sol(config, name, margin) for name in config.train_days]
+    val_paths = [mdgm_path(config.mdgm_dir, name) for name in config.val_days]
+    meta = model_metadata(model, name=config.name, version=config.version, width=config.width,
+                          depth=config.depth, threshold=config.threshold,
+                          training_days=config.train_days, validation_days=config.val_days, seed=config.seed)
+    cloud_model = CloudModel(model, meta, last_path)
+    started = time.time()
+    for epoch in range(done_epochs, config.epochs):
+        t0 = time.time()
+        rng = np.random.default_rng([config.seed, epoch])
+        losses = [float(model.train_on_batch(*make_batch(sols, config, margin, rng)))
+                  for _ in range(config.steps_per_epoch)]
+        t_train = time.time() - t0
+        row = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "train_seconds": round(t_train, 1)}
+        if val_paths:
+            per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
+            m = pooled.metrics()
+            row.update({f"val_{k}": round(m[k], 4) for k in ("iou", "f1", "precision", "recall", "accuracy")})
+            row.update({f"iou_{n}": round(c.metrics()["iou"], 4) for n, c in per_sol.items()})
+        row["seconds"] = round(time.time() - t0, 1)
+        save_model(model, last_path, meta)
+        _append_log(log_path, row)
+        log(" ".join(f"{k}={v}" for k, v in row.items()))
+    meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
+    meta["training_log"] = _read_log(log_path)[-1] if log_path.exists() else {}
+    final = save_model(model, run_dir / "final.keras", meta, include_optimizer=False)
+    log(f"wrote {final}")
+    return final
+
+
+def _logged_seconds(log_path, epochs):
+    return sum(float(r["seconds"]) for r in _read_log(log_path)[:epochs])
+
+
+def _read_log(path):
+    if not Path(path).exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _append_log(path, row):
+    rows = _read_log(path) + [row]
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    tmp = Path(path).with_suffix(".tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)

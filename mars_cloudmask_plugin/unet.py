@@ -1,0 +1,69 @@
+"""The U-Net: valid padding, depth 4, conv -> ReLU -> BatchNorm, 2x2 transposed-conv up-sampling,
+sigmoid head, division by 255 inside the model (the published architecture, width configurable).
+
+With valid padding the output is smaller than the input by a fixed margin on each side (92 pixels
+at depth 4): a 668 x 668 input gives 484 x 484. Inputs must be 16k + 124 pixels on each side.
+"""
+
+
+def margin(depth=4):
+    """Pixels lost on each side: two 3x3 valid convs per level, going down and coming back up."""
+    down = sum(2 * 2 ** level for level in range(depth))
+    return 2 * down + 2 * 2 ** depth
+
+
+def is_valid_input_size(size, depth=4):
+    """True when every pooling step divides evenly (16k + 124 at depth 4) and the output is > 0.
+
+    Walking up from a bottom size b: s = 2 s' + 4 at each level, so s = 2^depth b + 4 (2^depth - 1).
+    """
+    offset = 4 * (2 ** depth - 1)
+    return size > 2 * margin(depth) and (size - offset) % 2 ** depth == 0
+
+
+def valid_input_size(at_least, depth=4):
+    """Smallest valid input side that is >= at_least."""
+    size = max(at_least, 2 * margin(depth) + 1)
+    step, offset = 2 ** depth, 4 * (2 ** depth - 1)
+    return size + (-(size - offset)) % step
+
+
+def build_unet(width=16, depth=4, name="mars_cloudmask_unet"):
+    """A fully convolutional U-Net taking (rows, cols, 3) uint8-range RGB, giving (rows', cols', 1)
+    cloud probability; any valid input size works, so tiles and whole areas share the weights."""
+    import keras
+    from keras import layers
+
+    def conv_block(x, filters, label):
+        for i in (1, 2):
+            x = layers.Conv2D(filters, 3, padding="valid", activation="relu", name=f"{label}_conv{i}")(x)
+            x = layers.BatchNormalization(name=f"{label}_bn{i}")(x)
+        return x
+
+    inputs = keras.Input(shape=(None, None, 3), name="rgb")
+    x = layers.Rescaling(1.0 / 255.0, name="scale_0_1")(inputs)
+    skips = []
+    for level in range(depth):
+        x = conv_block(x, width * 2 ** level, f"down{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    x = conv_block(x, width * 2 ** depth, "bottom")
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(width * 2 ** level, 2, strides=2, name=f"up{level}")(x)
+        # Crop the skip to the up-sampled size: 4 lost per conv pair at each finer level.
+        crop = _skip_crop(level, depth)
+        skip = layers.Cropping2D(crop, name=f"crop{level}")(skips[level])
+        x = layers.Concatenate(name=f"concat{level}")([skip, x])
+        x = conv_block(x, width * 2 ** level, f"up{level}")
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="cloud_probability")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _skip_crop(level, depth):
+    """Pixels to crop from each side of the level-`level` skip so it matches the decoder."""
+    # Going down from this level's skip and back up loses 4 px per conv pair, scaled by 2^(l-level).
+    lost = 0
+    for lower in range(level + 1, depth):
+        lost += 2 * 4 * 2 ** (lower - level)
+    lost += 4 * 2 ** (depth - level)
+    return lost // 2

@@ -1,0 +1,96 @@
+"""GeoTIFF and CF-1.8 NetCDF writers. Every file is written under a temporary name in the target
+folder and renamed when complete, so a crash or a cancel never leaves a partial output."""
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import grid
+from .errors import CloudmaskError
+
+
+def check_writable_folder(folder):
+    """Create `folder` if needed and make sure files can be written there (fail before the work)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CloudmaskError(folder, f"output folder cannot be created ({exc.strerror})") from None
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise CloudmaskError(folder, "output folder is not writable")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."""
+    path = Path(path)
+    check_writable_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def write_geotiff(path, array, tags=None, nodata=grid.NODATA):
+    """A single-band GeoTIFF on the global grid: Mars CRS, tiled, DEFLATE-compressed."""
+    import rasterio
+    from rasterio.crs import CRS
+
+    array = np.asarray(array)
+    if array.shape != (grid.HEIGHT, grid.WIDTH):
+        raise ValueError(f"array {array.shape} is not on the global grid")
+    profile = dict(driver="GTiff", width=grid.WIDTH, height=grid.HEIGHT, count=1, dtype=array.dtype.name,
+                   crs=CRS.from_wkt(grid.mars_crs_wkt()), transform=grid.affine_transform(), nodata=nodata,
+                   tiled=True, blockxsize=256, blockysize=256, compress="deflate",
+                   predictor=3 if array.dtype.kind == "f" else 2)
+    with atomic_output(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(array, 1)
+            dst.update_tags(**{k: str(v) for k, v in (tags or {}).items() if v is not None})
+    return Path(path)
+
+
+def write_netcdf(path, mask, attrs=None):
+    """CF-1.8 NetCDF with `cloudmask(latitude, longitude)`, latitude ascending (south row first) as
+    in the reference masks, and a grid mapping that puts it on the Mars sphere."""
+    import netCDF4
+
+    mask = np.asarray(mask)
+    with atomic_output(path) as tmp:
+        with netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC") as ds:
+            ds.Conventions = "CF-1.8"
+            ds.title = "Water-ice cloud mask from an MRO MARCI Mars Daily Global Map"
+            for key, value in (attrs or {}).items():
+                if value is not None:
+                    setattr(ds, key, value if isinstance(value, (int, float)) else str(value))
+            ds.createDimension("latitude", grid.HEIGHT)
+            ds.createDimension("longitude", grid.WIDTH)
+            lat = ds.createVariable("latitude", "f4", ("latitude",))
+            lat.standard_name, lat.long_name, lat.units = "latitude", "planetocentric latitude", "degrees_north"
+            lat[:] = grid.latitude_of_row(np.arange(grid.HEIGHT))[::-1]
+            lon = ds.createVariable("longitude", "f4", ("longitude",))
+            lon.standard_name, lon.long_name, lon.units = "longitude", "east longitude", "degrees_east"
+            lon[:] = grid.longitude_of_column(np.arange(grid.WIDTH))
+            crs = ds.createVariable("mars_crs", "i4")
+            crs.grid_mapping_name = "latitude_longitude"
+            crs.semi_major_axis = grid.MARS_RADIUS_M
+            crs.inverse_flattening = 0.0
+            crs.reference_ellipsoid_name = "Mars (2015) - Sphere"
+            crs.crs_wkt = grid.mars_crs_wkt()
+            var = ds.createVariable("cloudmask", "f4", ("latitude", "longitude"), zlib=True, complevel=4,
+                                    fill_value=np.float32(grid.NODATA))
+            var.long_name = "water-ice cloud mask"
+            var.flag_values = np.array([0, 1], np.float32)
+            var.flag_meanings = "clear cloud"
+            var.comment = "1 cloud, 0 clear, -999 invalid (no data, JPEG bleed, missing band) or outside the polar bounds"
+            var.grid_mapping = "mars_crs"
+            var[:] = mask[::-1].astype(np.float32)
+    return Path(path)
