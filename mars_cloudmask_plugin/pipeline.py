@@ -12,7 +12,7 @@ import numpy as np
 from . import __version__, grid
 from .bounds import DEFAULT_BUFFER
 from .crop import pad_area, prediction_area
-from .mdgm import find_sol, has_data, read_mdgm
+from .mdgm import Mdgm, find_sol, has_data, read_mdgm
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles
 from .writers import write_geotiff, write_netcdf
@@ -81,11 +81,25 @@ def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", t
     return prob, area, layout
 
 
-def make_cloudmask(mdgm_path, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="model",
+@dataclass(frozen=True)
+class MaskOptions:
+    """Everything a user can choose for one mask, shared by the CLI, batch runs and QGIS."""
+    ls: float = None
+    buffer: float = DEFAULT_BUFFER
+    tiling: str = "seamless"
+    tile_size: object = "model"      # input side (16k + 124), "model" (its metadata), or None (whole area)
+    threshold: float = None          # None: the model's own
+    model_path: str = None           # None: the shipped model
+    formats: tuple = FORMATS
+    probability: bool = False
+
+
+def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="model",
                    threshold=None, progress=None, cancel=None):
-    """Read, predict and post-filter one MDGM; nothing is written (see write_products)."""
+    """Read (unless given an Mdgm), predict and post-filter one MDGM; nothing is written."""
     watch = _Stopwatch()
-    mdgm = read_mdgm(mdgm_path)
+    if not isinstance(mdgm, Mdgm):
+        mdgm = read_mdgm(mdgm)
     sol = find_sol(mdgm.path, ls)
     watch.lap("read")
     prob, area, layout = probability_for(mdgm, sol.ls, model, buffer, tiling, tile_size, progress, cancel, watch)

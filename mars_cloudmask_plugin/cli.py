@@ -1,0 +1,49 @@
+"""`mars-cloudmask`: cloud masks from MARCI MDGMs on the command line.
+
+Each subcommand lives in mars_cloudmask_plugin/commands/<name>.py with `register(subparsers)`.
+Errors a user can act on print one line and exit 1; nothing prints a traceback for bad input.
+"""
+import argparse
+import importlib
+import os
+import sys
+
+from . import __version__
+from .errors import Cancelled, CloudmaskError
+
+COMMANDS = ("predict", "batch", "train", "evaluate", "benchmark")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="mars-cloudmask",
+        description="Water-ice cloud masks from MRO MARCI Mars Daily Global Maps (MDGMs), "
+                    "georeferenced on the 0.1-degree global grid in IAU_2015:49900.")
+    parser.add_argument("--version", action="version", version=f"mars-cloudmask {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".commands.{name}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.endswith(f"commands.{name}"):
+                continue  # a command not part of this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except CloudmaskError as exc:
+        print(f"mars-cloudmask: error: {exc}", file=sys.stderr)
+        return 1
+    except (Cancelled, KeyboardInterrupt):
+        print("mars-cloudmask: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

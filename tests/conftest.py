@@ -1,0 +1,113 @@
+"""Shared fixtures. Tests import the engine as `mars_cloudmask_plugin` (the editable install maps
+only that package, so the repository root is never on sys.path and QGIS's `processing` stays QGIS's)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+SAMPLE_MDGM = REPO / "sample" / "P01_day10_zequat.jpg"
+VENV_BIN = REPO / ".venv" / "bin"
+TINY_TILE = 316  # 16k + 124: small tiles keep the plumbing tests fast
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """../shared/data (real MDGMs and reference masks), or a skip saying why."""
+    if not (SHARED_DATA / "P01" / "mdgm").is_dir():
+        pytest.skip(f"real MARCI data not found at {SHARED_DATA} (clone the repo beside ../shared)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_mdgm():
+    return SAMPLE_MDGM
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    """A random-weight width-4 U-Net saved with full metadata: tests the plumbing, not the skill."""
+    import keras
+    from mars_cloudmask_plugin.model import model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet
+    keras.utils.set_random_seed(1)
+    km = build_unet(width=4)
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    meta = model_metadata(km, name="tiny-random", version="test", width=4, tile_size=TINY_TILE, threshold=0.5)
+    save_model(km, path, meta, include_optimizer=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_path):
+    from mars_cloudmask_plugin.model import load_model
+    return load_model(tiny_model_path)
+
+
+def synthetic_rgb(seed=0, black_caps=True):
+    """A 1801 x 3600 RGB map: smooth random colour, black polar caps and black edge columns like
+    a real MDGM (no real data involved)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(40, 230, size=(19, 37, 3)).astype(np.float32)
+    from scipy.ndimage import zoom
+    rgb = zoom(coarse, (1801 / 19, 3600 / 37, 1), order=1)[:1801, :3600]
+    rgb = np.clip(rgb + rng.normal(0, 6, rgb.shape), 35, 255).astype(np.uint8)
+    if black_caps:
+        rgb[:150] = 0
+        rgb[-150:] = 0
+    rgb[:, :3] = 0
+    rgb[:, -3:] = 0
+    return rgb
+
+
+def write_jpeg(path, rgb):
+    """Write an RGB array as a JPEG like the distributed MDGMs (no georeferencing)."""
+    import rasterio
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", driver="JPEG", width=rgb.shape[1], height=rgb.shape[0], count=rgb.shape[2],
+                       dtype="uint8", QUALITY=90) as dst:
+        dst.write(np.moveaxis(rgb, -1, 0))
+    return path
+
+
+@pytest.fixture
+def make_mdgm(tmp_path):
+    """make_mdgm(name="P01_day01", ls=136.5, seed=0) -> a synthetic MDGM JPEG in the archive layout
+    (with its Pxx_ls.txt line; ls=None leaves no line)."""
+    def make(name="P01_day01", ls=136.5, seed=0, folder=None, rgb=None):
+        folder = Path(folder or tmp_path / "archive" / name.split("_")[0])
+        path = write_jpeg(folder / f"{name}_zequat.jpg", synthetic_rgb(seed) if rgb is None else rgb)
+        if ls is not None:
+            table = folder / f"{name.split('_')[0]}_ls.txt"
+            with open(table, "a") as f:
+                f.write(f"{name}       28       {ls:.3f}\n")
+        return path
+    return make
+
+
+def run_cli(*args, env=None, timeout=600):
+    """Run the installed `mars-cloudmask` in a subprocess: (returncode, stdout, stderr)."""
+    exe = VENV_BIN / "mars-cloudmask"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mars_cloudmask_plugin.cli"]
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def cli():
+    return run_cli
