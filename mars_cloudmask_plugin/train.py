@@ -140,6 +140,14 @@ def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=3.0, tile_size=
     return per_sol, pooled
 
 
+def validation_summary(cloud_model, val_paths, config):
+    """Figures of the final model on the validation sols (never trained on), stored in the model file."""
+    per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
+    return {"days": list(config.val_days), "pooled": pooled.metrics(),
+            "per_sol": {name: c.metrics() for name, c in per_sol.items()},
+            "scoring": "pixels where the reference is valid and the MDGM has data; predicted -999 counts as clear"}
+
+
 def train(config, run_dir, resume=False, log=print):
     """Train (or resume) a run; returns the path of the run's final model."""
     import keras
@@ -192,7 +200,10 @@ def train(config, run_dir, resume=False, log=print):
         _append_log(log_path, row)
         log(" ".join(f"{k}={v}" for k, v in row.items()))
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
-    meta["training_log"] = _read_log(log_path)[-1] if log_path.exists() else {}
+    meta["epochs"] = config.epochs
+    meta["training_config"] = asdict(config)
+    if val_paths:
+        meta["validation"] = validation_summary(cloud_model, val_paths, config)
     final = save_model(model, run_dir / "final.keras", meta, include_optimizer=False)
     log(f"wrote {final}")
     return final

@@ -83,6 +83,12 @@ def write_jpeg(path, rgb):
     return path
 
 
+@pytest.fixture(scope="session")
+def synthetic_map():
+    """synthetic_map(seed) -> a synthetic (1801, 3600, 3) uint8 MDGM array (see synthetic_rgb)."""
+    return synthetic_rgb
+
+
 @pytest.fixture
 def make_mdgm(tmp_path):
     """make_mdgm(name="P01_day01", ls=136.5, seed=0) -> a synthetic MDGM JPEG in the archive layout

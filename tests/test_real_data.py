@@ -1,0 +1,57 @@
+"""The shipped model on real MDGMs: the README's main command on the sample, and a sol the model
+never saw (P01 day 15, from ../shared/data) scored against its reference mask."""
+import json
+
+import numpy as np
+import pytest
+import rasterio
+
+from mars_cloudmask_plugin.model import DEFAULT_MODEL, read_metadata
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"the shipped model {DEFAULT_MODEL} is missing from the repository")
+    return DEFAULT_MODEL
+
+
+def assert_on_mars_global_grid(src):
+    from pyproj import CRS
+    assert (src.width, src.height) == (3600, 1801)
+    assert src.transform.almost_equals(rasterio.Affine(0.1, 0, -180.05, 0, -0.1, 90.05))
+    crs = CRS.from_wkt(src.crs.to_wkt())
+    assert crs.equals(CRS("IAU_2015:49900"), ignore_axis_order=True)
+    assert crs.to_authority(min_confidence=70) == ("IAU_2015", "49900")
+
+
+def test_main_command_masks_the_sample_with_the_shipped_model(cli, sample_mdgm, shipped_model, tmp_path):
+    rc, stdout, stderr = cli("predict", sample_mdgm, "--out-dir", tmp_path)
+    assert rc == 0, stderr
+    with rasterio.open(tmp_path / "P01_day10_zequat_cloudmask.tif") as src:
+        assert_on_mars_global_grid(src)
+        mask = src.read(1)
+        assert src.tags()["MODEL"].startswith(read_metadata(shipped_model)["name"])
+    assert set(np.unique(mask)) == {-999, 0, 1}
+    cloud = (mask == 1).sum() / (mask != -999).sum()
+    assert 0.05 < cloud < 0.35          # the aphelion cloud belt: a real mask, not all or nothing
+    with rasterio.open(f"NETCDF:{tmp_path / 'P01_day10_zequat_cloudmask.nc'}:cloudmask") as src:
+        assert_on_mars_global_grid(src)
+        np.testing.assert_array_equal(src.read(1), mask)
+
+
+def test_shipped_model_scores_an_unseen_sol_as_its_model_card_states(shared_data, shipped_model):
+    from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
+    from mars_cloudmask_plugin.metrics import confusion, read_reference
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.pipeline import make_cloudmask
+    meta = read_metadata(shipped_model)
+    assert "P01_day15" not in meta["training_days"]
+    path = shared_data / "P01" / "mdgm" / "P01_day15_zequat.jpg"
+    result = make_cloudmask(path, load_model(shipped_model))
+    ref = read_reference(shared_data / "P01" / "cloudmask" / "cloudmask_P01day15.ncdf")
+    m = confusion(result.mask, ref, has_data(read_mdgm(path).rgb)).metrics()
+    stated = meta["validation"]["per_sol"]["P01_day15"]
+    assert m["iou"] == pytest.approx(stated["iou"], abs=0.01)
+    assert m["f1"] == pytest.approx(stated["f1"], abs=0.01)
+    assert m["coverage"] >= 0.99

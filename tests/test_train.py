@@ -1,0 +1,90 @@
+"""Training: the masked loss ignores unlabelled pixels; a tiny run lowers its loss, logs, resumes."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from mars_cloudmask_plugin import grid
+
+
+def loss_and_grad(loss_fn, y_true, y_pred):
+    import tensorflow as tf
+    p = tf.Variable(y_pred)
+    with tf.GradientTape() as tape:
+        value = loss_fn(tf.constant(y_true), p)
+    return float(value), tape.gradient(value, p).numpy()
+
+
+@pytest.mark.parametrize("name", ["bce", "dice", "bce+dice"])
+def test_loss_ignores_pixels_whose_weight_is_zero(name):
+    from mars_cloudmask_plugin.losses import LOSSES
+    rng = np.random.default_rng(0)
+    label = (rng.random((2, 8, 8, 1)) > 0.5).astype(np.float32)
+    weight = np.ones_like(label)
+    weight[:, :3] = 0                                      # rows 0-2 are unlabelled
+    pred = rng.uniform(0.05, 0.95, label.shape).astype(np.float32)
+    base, grad = loss_and_grad(LOSSES[name], np.concatenate([label, weight], -1), pred)
+    # anything at all in the unlabelled pixels, label or prediction, changes nothing
+    label2, pred2 = label.copy(), pred.copy()
+    label2[:, :3] = 1 - label2[:, :3]
+    pred2[:, :3] = rng.uniform(0.05, 0.95, pred2[:, :3].shape)
+    other, _ = loss_and_grad(LOSSES[name], np.concatenate([label2, weight], -1), pred2)
+    assert other == pytest.approx(base, rel=1e-6)
+    assert np.all(grad[:, :3] == 0) and np.abs(grad[:, 3:]).sum() > 0
+    # and the published recipe (unlabelled = clear) would have given a different loss
+    clear_trained, _ = loss_and_grad(LOSSES[name], np.concatenate([np.where(weight > 0, label, 0), np.ones_like(weight)], -1), pred)
+    assert clear_trained != pytest.approx(base, rel=1e-3)
+
+
+def make_archive(tmp_path, make_mdgm, synthetic_map):
+    from mars_cloudmask_plugin.writers import write_netcdf
+    mdgm_dir, ref_dir = tmp_path / "P01", tmp_path / "ref"
+    ref_dir.mkdir()
+    for day in (1, 2, 3):
+        rgb = synthetic_map(seed=day)
+        make_mdgm(f"P01_day{day:02d}", ls=135.0, folder=mdgm_dir, rgb=rgb)
+        ref = np.where(rgb[..., 2].astype(int) - rgb[..., 0] > 20, 1, 0).astype(np.int16)
+        ref[:, :1200] = grid.NODATA
+        write_netcdf(ref_dir / f"cloudmask_P01day{day:02d}.ncdf", ref)
+    return mdgm_dir, ref_dir
+
+
+def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, make_mdgm, synthetic_map):
+    from mars_cloudmask_plugin.model import read_metadata
+    from mars_cloudmask_plugin.train import TrainConfig, train
+    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
+                         val_days=["P01_day03"], width=2, patch=220, batch=2, steps_per_epoch=6, epochs=3,
+                         learning_rate=0.01, seed=5)
+    run = tmp_path / "run"
+
+    def stop_after_first_epoch(line):
+        if line.startswith("epoch=1 "):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, run, log=stop_after_first_epoch)
+    assert (run / "last.keras").exists() and not (run / "final.keras").exists()
+    final = train(config, run, resume=True, log=lambda line: None)
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]               # resumed at epoch 2
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    assert {"val_iou", "val_f1", "iou_P01_day03"} <= set(rows[0])
+    assert json.loads((run / "config.json").read_text())["seed"] == 5
+    meta = read_metadata(final)
+    assert meta["training_days"] == ["P01_day01", "P01_day02"] and meta["validation"]["days"] == ["P01_day03"]
+    assert 0 <= meta["validation"]["pooled"]["iou"] <= 1 and meta["width"] == 2
+
+
+def test_augmentation_flips_input_and_target_together():
+    from mars_cloudmask_plugin.train import augment
+    codes = np.arange(25, dtype=np.float32).reshape(5, 5)       # each pixel knows where it was
+    x, y = np.repeat(codes[..., None], 3, -1), np.stack([codes, codes], -1)
+    rng = np.random.default_rng(0)
+    corners = set()
+    for _ in range(40):
+        xa, ya = augment(x, y, rng, flips=True, jitter=0)
+        np.testing.assert_array_equal(xa[..., 0], ya[..., 0])
+        corners.add(int(xa[0, 0, 0]))
+    assert corners == {0, 4, 20, 24}       # identity, left-right, up-down, 180-degree rotation
