@@ -1,7 +1,8 @@
-"""mars-cloudmask batch ROOT --out-dir DIR : every MDGM of an archive folder."""
+"""mars-cloudmask batch ROOT --out-dir DIR [--workers N | --scheduler ADDRESS] : every MDGM of an archive folder."""
 from pathlib import Path
 
-from ..batch import failures_report, plan_jobs, run_job
+from ..batch import failures_report, plan_jobs
+from ..errors import Cancelled, CloudmaskError
 from ..writers import check_writable_folder
 from . import add_mask_options, mask_options
 
@@ -10,29 +11,48 @@ def register(sub):
     p = sub.add_parser("batch", help="cloud masks for every MDGM below an archive folder",
                        description="Walks ROOT (phase/subphase folders holding Pxx_dayNN_zequat.jpg and Pxx_ls.txt), "
                                    "mirrors its layout under DIR, skips sols whose outputs exist, goes on past bad "
-                                   "files and lists them at the end (exit 1 if any failed).")
+                                   "files and lists them at the end (exit 1 if any failed). Serial by default; "
+                                   "--workers N or --scheduler ADDRESS runs the sols on Dask.")
     p.add_argument("root", type=Path, metavar="ROOT", help="archive folder")
     p.add_argument("--out-dir", type=Path, required=True, metavar="DIR", help="output folder (mirrors ROOT)")
     p.add_argument("--overwrite", action="store_true", help="remake sols whose outputs exist")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="run on a local Dask cluster of N worker processes (1 sol at a time each, "
+                        "TensorFlow threads = cores / N); default: serial in this process")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a running Dask cluster, e.g. tcp://host:8786 (workers need the same paths "
+                        "to ROOT, DIR and the model)")
     add_mask_options(p)
     p.set_defaults(func=run)
 
 
 def run(args):
     from tqdm import tqdm
+
+    from ..parallel import run_jobs
+    if args.workers < 0:
+        raise CloudmaskError(None, f"--workers {args.workers}: must be 1 or more")
     options = mask_options(args)
     check_writable_folder(args.out_dir)
     jobs = plan_jobs(args.root, args.out_dir, options.formats, options.probability)
     if not jobs:
         print(f"no MDGMs (*_zequat.jpg) found below {args.root}")
         return 1
-    outcomes = []
-    with tqdm(jobs, unit="sol", disable=None) as bar:
-        for job in bar:
-            bar.set_description(job.source.name)
-            outcome = run_job(job, options, overwrite=args.overwrite)
-            outcomes.append(outcome)
+    finished = []
+    with tqdm(total=len(jobs), unit="sol", disable=None) as bar:
+        def on_outcome(outcome):
+            finished.append(outcome)
+            bar.update()
             bar.write(outcome.summary())
-    for line in failures_report(outcomes):
+        try:
+            run_jobs(jobs, options, args.workers, args.scheduler, args.overwrite, on_outcome)
+        except Cancelled:
+            bar.write(f"interrupted after {len(finished)} of {len(jobs)} sols; "
+                      "run the same command again to resume (finished sols are skipped)")
+            for line in failures_report(finished):
+                bar.write(line)
+            raise
+    for line in failures_report(finished):
         print(line)
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
+    return 1 if any(o.status == "failed" for o in finished) else 0

@@ -1,0 +1,128 @@
+"""Archive-scale batch: the same jobs as `batch.run_job`, run serially or on Dask.
+
+`run_jobs(jobs, options, workers=N)` starts a dask.distributed LocalCluster of N worker processes;
+`scheduler="tcp://host:8786"` uses a running cluster instead (workers must see the same paths).
+Either way each worker process loads the model once (`model.load_model` caches it per process and
+every task of that process gets the same object), each sol's products are written atomically by
+the writers (temporary name, then rename), sols whose products exist are skipped without being
+sent to a worker (resumable), and the outputs equal a serial run's: the task is `run_job` itself.
+A lost worker or a crash becomes a failed Outcome; the batch goes on. Dask is imported only here,
+and only when a parallel run is asked for.
+"""
+import os
+from dataclasses import dataclass
+
+from .batch import Outcome, is_done, run_job
+from .errors import Cancelled
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Where a task ran: the worker process and the CloudModel object it used."""
+    pid: int
+    model_id: int
+
+
+def tf_threads_for(workers, cores=None):
+    """TensorFlow threads per worker process so that N workers together fill the cores, no more:
+    each worker runs one sol at a time, and more threads than cores only adds switching."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
+
+
+_threads_set = []
+
+
+def _set_tf_threads(threads):
+    """Intra- and inter-op pool sizes for this process; only possible before TensorFlow's first op."""
+    if not threads or _threads_set:
+        return
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # this process already ran TensorFlow: its pools stay as they are
+    _threads_set.append(threads)
+
+
+def worker_task(job, options, overwrite=False, tf_threads=None):
+    """One sol on a Dask worker: (Outcome, Stamp). Module-level, so workers unpickle it by name."""
+    from .errors import CloudmaskError
+    from .model import load_model
+    _set_tf_threads(tf_threads)
+    model = None
+    try:
+        model = load_model(options.model_path)   # the process's cached model after the first task
+    except CloudmaskError:
+        pass                                     # run_job reports it as this sol's failure
+    outcome = run_job(job, options, model=model, overwrite=overwrite)
+    return outcome, Stamp(os.getpid(), id(model))
+
+
+def run_jobs(jobs, options, workers=0, scheduler=None, overwrite=False, on_outcome=None, stamps=None,
+             tf_threads=None):
+    """Outcomes of `jobs`, in job order; `on_outcome(outcome)` is called as each one finishes.
+
+    workers=0 and no scheduler: serial, in this process. `stamps`, if a list, receives each
+    parallel task's Stamp. Ctrl-C stops the run (raising Cancelled) after shutting the cluster down;
+    the sols already written stay, and a rerun resumes after them.
+    """
+    on_outcome = on_outcome or (lambda outcome: None)
+    outcomes = [None] * len(jobs)
+    todo = []
+    for i, job in enumerate(jobs):
+        if not overwrite and is_done(job):
+            outcomes[i] = Outcome(job.source, "skipped", "outputs exist")
+            on_outcome(outcomes[i])
+        else:
+            todo.append(i)
+    if not todo:
+        return outcomes
+    if not workers and not scheduler:
+        try:
+            for i in todo:
+                outcomes[i] = run_job(jobs[i], options, overwrite=overwrite)
+                on_outcome(outcomes[i])
+        except KeyboardInterrupt:
+            raise Cancelled() from None
+        return outcomes
+    _run_on_dask(jobs, todo, outcomes, options, workers, scheduler, overwrite, on_outcome, stamps, tf_threads)
+    return outcomes
+
+
+def _run_on_dask(jobs, todo, outcomes, options, workers, scheduler, overwrite, on_outcome, stamps, tf_threads):
+    import logging
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if scheduler:
+        cluster, client = None, Client(scheduler)
+    else:
+        # One thread per worker process: a worker makes one sol at a time (a whole-area pass holds
+        # about 2 GB), and TensorFlow inside it gets cores // workers threads (tf_threads_for).
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+        tf_threads = tf_threads or tf_threads_for(workers)
+    try:
+        futures = {client.submit(worker_task, jobs[i], options, overwrite, tf_threads, pure=False,
+                                 key=f"sol-{i}-{jobs[i].source.stem}"): i for i in todo}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    outcome, stamp = future.result()
+                    if stamps is not None:
+                        stamps.append(stamp)
+                except Exception as exc:  # a worker died (memory, signal) or the cluster went away
+                    outcome = Outcome(jobs[i].source, "failed",
+                                      f"{jobs[i].source}: worker lost ({type(exc).__name__}: {exc})")
+                outcomes[i] = outcome
+                on_outcome(outcome)
+        except KeyboardInterrupt:
+            client.cancel(list(futures))
+            raise Cancelled() from None
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
