@@ -1,0 +1,46 @@
+"""The Processing provider `marscloudmask`: the toolbox entry of Mars Cloudmask."""
+from qgis.core import QgsProcessingProvider
+
+from .base import ICON_PATH, MODEL_MODULES, requirements_problem, tr
+from .batchcloudmask import BatchCloudMaskAlgorithm
+from .cloudmask import CloudMaskAlgorithm
+from .cloudprobability import CloudProbabilityAlgorithm
+from .polarcrop import PolarCropAlgorithm
+from .postfilter import PostFilterAlgorithm
+
+ALGORITHMS = (PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm, CloudMaskAlgorithm,
+              BatchCloudMaskAlgorithm)
+
+
+class MarsCloudmaskProvider(QgsProcessingProvider):
+    def id(self):
+        return "marscloudmask"
+
+    def name(self):
+        return tr("Mars Cloudmask")
+
+    def longName(self):  # noqa: N802
+        return tr("Mars Cloudmask: water-ice cloud masks from MARCI Mars Daily Global Maps")
+
+    def icon(self):
+        from qgis.PyQt.QtGui import QIcon
+        return QIcon(str(ICON_PATH))
+
+    def svgIconPath(self):  # noqa: N802
+        return str(ICON_PATH)
+
+    def versionInfo(self):  # noqa: N802
+        from .. import mars_cloudmask_plugin
+        return mars_cloudmask_plugin.__version__
+
+    def supportedOutputRasterLayerExtensions(self):  # noqa: N802
+        return ["tif"]
+
+    def warningMessage(self):  # noqa: N802
+        """Shown in the toolbox: the provider stays usable (the steps without a model run without
+        TensorFlow), but the user learns at once what is missing and how to install it."""
+        return requirements_problem(MODEL_MODULES) or ""
+
+    def loadAlgorithms(self):  # noqa: N802
+        for algorithm in ALGORITHMS:
+            self.addAlgorithm(algorithm())
