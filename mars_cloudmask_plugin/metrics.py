@@ -29,13 +29,17 @@ class Confusion:
         return self.tp + self.fp + self.fn + self.tn
 
     def metrics(self):
-        n = self.scored
-        div = lambda a, b: a / b if b else float("nan")  # noqa: E731
+        n, div = self.scored, ratio
         precision, recall = div(self.tp, self.tp + self.fp), div(self.tp, self.tp + self.fn)
         return {"accuracy": div(self.tp + self.tn, n), "precision": precision, "recall": recall,
                 "f1": div(2 * self.tp, 2 * self.tp + self.fp + self.fn),
                 "iou": div(self.tp, self.tp + self.fp + self.fn),
                 "coverage": div(self.covered, n), "scored_pixels": n, **asdict(self)}
+
+
+def ratio(a, b):
+    """a / b, NaN when b is 0 (a figure over no pixels)."""
+    return a / b if b else float("nan")
 
 
 def astuple(c):
@@ -52,9 +56,26 @@ def confusion(prediction, reference, data_mask):
                      covered=int((scored & (prediction != grid.NODATA)).sum()))
 
 
-def read_reference(path):
-    """A reference mask as Int16 on the global grid, north row first: 1 cloud (value > 0),
-    0 clear, -999 ignore. Reference files store latitude ascending, so rows are flipped."""
+def binary_mask(values, path=None, nodata=grid.NODATA):
+    """Int16 1 cloud / 0 clear / -999 ignore from a stored mask: `nodata`, NaN and negative values
+    are ignored, values > 0 are cloud (reference masks store a brightness 1..255 there).
+    Fractional values mean a probability raster, not a mask: a CloudmaskError says so."""
+    values = np.asarray(values)
+    ignore = ~np.isfinite(values) | (values < 0)
+    if nodata is not None:
+        ignore |= values == nodata
+    kept = values[~ignore]
+    if values.dtype.kind == "f" and np.any(kept != np.round(kept)):
+        raise CloudmaskError(path, "holds fractional values: a probability raster, not a 1/0/-999 cloud mask")
+    out = (values > 0).astype(np.int16)
+    out[ignore] = grid.NODATA
+    return out
+
+
+def read_netcdf_mask(path):
+    """(mask, attributes) of a cloud-mask NetCDF (reference masks, the paper's masks, ours): the
+    mask as Int16 on the global grid, north row first (1 cloud, 0 clear, -999 ignore); files that
+    store latitude ascending (all of these do) are flipped."""
     import netCDF4
     path = Path(path)
     try:
@@ -62,14 +83,20 @@ def read_reference(path):
             ds.set_auto_mask(False)
             values = np.asarray(ds.variables["cloudmask"][:], np.float32)
             lat = np.asarray(ds.variables["latitude"][:], np.float64)
+            attrs = {k: ds.getncattr(k) for k in ds.ncattrs()}
     except (OSError, KeyError) as exc:
         raise CloudmaskError(path, f"is not a cloud-mask NetCDF with 'cloudmask' and 'latitude' ({exc})") from None
     if values.shape != (grid.HEIGHT, grid.WIDTH):
         raise CloudmaskError(path, f"cloudmask is {values.shape}, not on the {grid.HEIGHT} x {grid.WIDTH} grid")
     if lat[0] < lat[-1]:
         values = values[::-1]
-    out = np.where(values == grid.NODATA, grid.NODATA, (values > 0).astype(np.int16))
-    return out.astype(np.int16)
+    return binary_mask(values, path), attrs
+
+
+def read_reference(path):
+    """A reference mask as Int16 on the global grid, north row first: 1 cloud (value > 0),
+    0 clear, -999 ignore. Reference files store latitude ascending, so rows are flipped."""
+    return read_netcdf_mask(path)[0]
 
 
 def reference_path_for(sol_name, reference_dir):

@@ -10,26 +10,29 @@ def add_mask_options(parser):
     g = parser.add_argument_group("mask options")
     g.add_argument("--ls", type=float, metavar="DEG",
                    help="solar longitude in degrees [0, 360]; default: the sol's line in the Pxx_ls.txt beside the MDGM")
-    g.add_argument("--buffer", type=float, default=DEFAULT_BUFFER, metavar="C",
-                   help=f"degrees taken off each polar bound (default {DEFAULT_BUFFER:g})")
-    g.add_argument("--tiling", choices=MODES, default="seamless",
-                   help="seamless: one prediction per pixel on a 16-px-aligned grid (default); "
-                        "blend: the paper's 50%% overlap with spline weights")
-    g.add_argument("--tile-size", default="model", metavar="PX",
-                   help="U-Net input tile side, 16k+124 (e.g. 668); 'model' = the model's default; "
-                        "'whole' = the whole prediction area in one pass (seamless only)")
-    g.add_argument("--model", metavar="PATH", help="a .keras model file (default: the shipped model)")
-    g.add_argument("--threshold", type=float, metavar="T", help="cloud if probability >= T (default: the model's)")
+    add_model_options(g)
     g.add_argument("--probability", action="store_true", help="also write <stem>_probability.tif (float32)")
     g.add_argument("--formats", default=",".join(FORMATS), metavar="LIST",
                    help="comma-separated mask formats among tif, nc (default tif,nc)")
 
 
-def mask_options(args):
-    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not (formats or args.probability):
-        raise CloudmaskError(None, f"--formats {args.formats!r}: choose among {', '.join(FORMATS)}")
+def add_model_options(group, model_help="a .keras model file (default: the shipped model)"):
+    """How a model predicts one MDGM: shared by `predict`, `batch`, `evaluate --model` and `seasons`."""
+    group.add_argument("--buffer", type=float, default=DEFAULT_BUFFER, metavar="C",
+                       help=f"degrees taken off each polar bound (default {DEFAULT_BUFFER:g})")
+    group.add_argument("--tiling", choices=MODES, default="seamless",
+                       help="seamless: one prediction per pixel on a 16-px-aligned grid (default); "
+                            "blend: the paper's 50%% overlap with spline weights")
+    group.add_argument("--tile-size", default="model", metavar="PX",
+                       help="U-Net input tile side, 16k+124 (e.g. 668); 'model' = the model's default; "
+                            "'whole' = the whole prediction area in one pass (seamless only)")
+    group.add_argument("--model", metavar="PATH", help=model_help)
+    group.add_argument("--threshold", type=float, metavar="T", help="cloud if probability >= T (default: the model's)")
+
+
+def model_options(args):
+    """Checked values of add_model_options' flags: {buffer, tiling, tile_size, threshold}, as the
+    keyword arguments of pipeline.make_cloudmask (tile_size None = the whole area in one pass)."""
     tile = args.tile_size
     if tile not in ("model", "whole"):
         try:
@@ -38,12 +41,20 @@ def mask_options(args):
             raise CloudmaskError(None, f"--tile-size {tile!r}: a number of pixels, 'model' or 'whole'") from None
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise CloudmaskError(None, f"--threshold {args.threshold:g}: must be between 0 and 1")
+    return {"buffer": args.buffer, "tiling": args.tiling, "tile_size": None if tile == "whole" else tile,
+            "threshold": args.threshold}
+
+
+def mask_options(args):
+    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not (formats or args.probability):
+        raise CloudmaskError(None, f"--formats {args.formats!r}: choose among {', '.join(FORMATS)}")
+    model = model_options(args)
     if args.ls is not None:
         from ..bounds import check_ls
         check_ls(args.ls)
-    return MaskOptions(ls=args.ls, buffer=args.buffer, tiling=args.tiling,
-                       tile_size=None if tile == "whole" else tile, threshold=args.threshold,
-                       model_path=args.model, formats=formats, probability=args.probability)
+    return MaskOptions(ls=args.ls, model_path=args.model, formats=formats, probability=args.probability, **model)
 
 
 def tile_progress(label):
@@ -56,3 +67,15 @@ def tile_progress(label):
         if fraction >= 1:
             bar.close()
     return progress
+
+
+def print_report(table, rows, data, csv_path=None, json_path=None):
+    """Print a markdown table on stdout (so it pastes as it is); write its rows as CSV and `data` as
+    JSON where asked, saying so on stderr."""
+    import sys
+    from ..report import write_csv, write_json
+    print(table)
+    if csv_path:
+        print(f"wrote {write_csv(csv_path, rows)}", file=sys.stderr)
+    if json_path:
+        print(f"wrote {write_json(json_path, data)}", file=sys.stderr)

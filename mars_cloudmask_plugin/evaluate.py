@@ -1,0 +1,257 @@
+"""Scoring cloud masks against reference masks, side by side with the naive blue/red baseline.
+
+Scored pixels: the reference is valid (not -999) AND the MDGM has data (`mdgm.has_data`). A
+prediction of -999 on a scored pixel counts as clear (a miss where the reference says cloud), and
+the share of scored pixels the prediction does cover is its coverage (see metrics.confusion).
+
+Predictions come from files (our GeoTIFF or NetCDF masks, or any NetCDF in the reference layout
+such as the published model's masks) or straight from a model run in memory on MDGMs.
+"""
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import grid
+from .batch import MDGM_PATTERNS
+from .bounds import DEFAULT_BUFFER, check_ls
+from .crop import prediction_area
+from .errors import CloudmaskError
+from .mdgm import find_sol, has_data, read_mdgm, sol_name
+from .metrics import Confusion, binary_mask, confusion, read_netcdf_mask, reference_path_for
+from .postfilter import global_mask
+from .report import Column, markdown_table
+
+BASELINE = "blue/red baseline"
+BASELINE_RATIO = 0.8
+FILE_METHOD = "masks"        # the method name of prediction files that do not name their model
+SCORING = ("pixels where the reference is valid and the MDGM has data; a prediction of -999 there "
+           "counts as clear (a miss); coverage = share of those pixels the prediction covers")
+NETCDF_SUFFIXES = (".nc", ".ncdf", ".nc4", ".cdf")
+GEOTIFF_SUFFIXES = (".tif", ".tiff")
+_SOL_IN_NAME = re.compile(r"([A-Z]\d+)_?(day\d+)", re.IGNORECASE)
+
+COLUMNS = (Column("method", "method"), Column("sol", "sol"), Column("ls", "Ls", ".1f"),
+           Column("accuracy", "accuracy", ".3f"), Column("precision", "precision", ".3f"),
+           Column("recall", "recall", ".3f"), Column("f1", "F1", ".3f"), Column("iou", "IoU", ".3f"),
+           Column("coverage", "coverage", ".3f"), Column("scored_pixels", "scored px", "d"))
+
+
+def baseline_mask(rgb, ls, buffer=DEFAULT_BUFFER, ratio=BASELINE_RATIO, path=None):
+    """The naive blue/red threshold as a mask on the global grid: cloud where blue / red > `ratio`,
+    inside the same prediction area as the model (polar bounds, trimmed edge columns) and with the
+    same post-filter (-999 where the MDGM has no data)."""
+    area = prediction_area(rgb, ls, buffer, path)
+    rgb_area = rgb[area.slices].astype(np.float64)
+    # blue > ratio * red is blue / red > ratio without dividing by a zero red (-999 anyway).
+    cloud = rgb_area[..., 2] > ratio * rgb_area[..., 0]
+    return global_mask(cloud.astype(np.float32), area, rgb, threshold=0.5)
+
+
+def sol_from_name(name):
+    """'P01_day15' from names such as P01_day15_zequat_cloudmask.tif, cloudmask_P01day15.ncdf or
+    cloudmask_P02_day05.ncdf; None when the name holds no subphase and day."""
+    m = _SOL_IN_NAME.search(Path(str(name)).name)
+    return f"{m.group(1).upper()}_{m.group(2).lower()}" if m else None
+
+
+@dataclass
+class Prediction:
+    """A cloud mask read from a file, on the global grid, north row first (1/0/-999)."""
+    path: Path
+    sol: str
+    mask: np.ndarray
+    method: str
+    ls: float = None
+
+
+def read_prediction(path):
+    """Read a GeoTIFF or NetCDF mask and tell its sol: the SOL tag or attribute, else the sol in
+    SOURCE_FILE, else the sol in the file name."""
+    path = Path(path)
+    if not path.is_file():
+        raise CloudmaskError(path, "prediction file not found")
+    suffix = path.suffix.lower()
+    if suffix in GEOTIFF_SUFFIXES:
+        mask, meta = _read_geotiff_mask(path)
+    elif suffix in NETCDF_SUFFIXES:
+        mask, meta = read_netcdf_mask(path)
+    else:
+        raise CloudmaskError(path, "is not a GeoTIFF (.tif) or NetCDF (.nc, .ncdf) cloud mask")
+    meta = {k.lower(): v for k, v in meta.items()}
+    sol = meta.get("sol") or sol_from_name(meta.get("source_file", "")) or sol_from_name(path.name)
+    if not sol:
+        raise CloudmaskError(path, "cannot tell its sol: no SOL tag or attribute, and neither SOURCE_FILE "
+                                   "nor the file name holds one like P01_day15")
+    ls = meta.get("ls")
+    return Prediction(path, str(sol), mask, str(meta.get("model") or FILE_METHOD),
+                      None if ls in (None, "") else check_ls(ls, path))
+
+
+def _read_geotiff_mask(path):
+    import rasterio
+    from rasterio.errors import RasterioIOError
+    try:
+        with rasterio.open(path) as src:
+            if (src.width, src.height) != (grid.WIDTH, grid.HEIGHT) or src.count != 1:
+                raise CloudmaskError(path, f"is {src.count} band(s) of {src.width} x {src.height}; a mask is one band "
+                                           f"on the {grid.WIDTH} x {grid.HEIGHT} global grid")
+            if not src.transform.almost_equals(grid.affine_transform(), precision=1e-6):
+                raise CloudmaskError(path, f"is not north-up on the global grid (transform {tuple(src.transform)[:6]})")
+            values, nodata, tags = src.read(1), src.nodata, src.tags()
+    except RasterioIOError as exc:
+        raise CloudmaskError(path, f"cannot be read as a GeoTIFF ({str(exc).strip().splitlines()[0]})") from None
+    return binary_mask(values, path, grid.NODATA if nodata is None else nodata), tags
+
+
+@dataclass
+class SolData:
+    """What scoring one sol needs besides the prediction."""
+    name: str
+    ls: float
+    reference: np.ndarray      # Int16 1/0/-999, north row first; None when not required and absent
+    data: np.ndarray           # bool: the MDGM has data
+
+
+def load_sol(name, reference_dir, mdgm_path=None, mdgm_dir=None, ls=None, required=True):
+    """(SolData, Mdgm) of one sol: its reference mask in `reference_dir` (an error when `required`
+    and absent), its MDGM (`mdgm_path`, else found in `mdgm_dir`) and Ls (the Pxx_ls.txt beside
+    the MDGM, else `ls`)."""
+    reference_dir = Path(reference_dir)
+    ref_path = reference_path_for(name, reference_dir)
+    if ref_path is None and required:
+        raise CloudmaskError(reference_dir, f"no reference mask for {name} "
+                                            f"(cloudmask_{name.replace('_', '')}.ncdf or cloudmask_{name}.ncdf)")
+    mdgm = read_mdgm(mdgm_path or mdgm_path_for(name, mdgm_dir))
+    try:
+        ls = find_sol(mdgm.path).ls
+    except CloudmaskError:
+        pass  # Ls only matters for the baseline's polar bounds: checked there
+    reference = None if ref_path is None else read_netcdf_mask(ref_path)[0]
+    return SolData(name, ls, reference, has_data(mdgm.rgb)), mdgm
+
+
+def mdgm_path_for(sol, mdgm_dir):
+    """The MDGM of `sol` in `mdgm_dir` (archive naming, e.g. P01_day15_zequat.jpg)."""
+    mdgm_dir = Path(mdgm_dir)
+    for pattern in MDGM_PATTERNS:
+        candidate = mdgm_dir / pattern.replace("*", sol)
+        if candidate.is_file():
+            return candidate
+    raise CloudmaskError(mdgm_dir / f"{sol}_zequat.jpg",
+                         "MDGM not found: scoring needs it to know which pixels have data (pass --mdgm-dir)")
+
+
+def default_mdgm_dir(reference_dir):
+    """The archive layout of ../shared/data/P01: cloudmask/ and mdgm/ side by side."""
+    return Path(reference_dir).absolute().parent / "mdgm"
+
+
+def select_mdgms(mdgm_dir, days=None):
+    """The MDGMs in `mdgm_dir`, sorted; with `days` (e.g. '15-18' or '1,3,5-7') only those days."""
+    from .train import day_names
+    mdgm_dir = Path(mdgm_dir)
+    if not mdgm_dir.is_dir():
+        raise CloudmaskError(mdgm_dir, "MDGM folder not found")
+    paths = sorted({p for pattern in MDGM_PATTERNS for p in mdgm_dir.glob(pattern)})
+    if days:
+        try:
+            paths = [p for p in paths if sol_name(p) in day_names(sol_name(p).split("_")[0], days)]
+        except ValueError:
+            raise CloudmaskError(None, f"days {days!r}: give day numbers like 15-18 or 1,3,5-7") from None
+    if not paths:
+        raise CloudmaskError(mdgm_dir, f"no MDGMs (*_zequat.jpg){f' for days {days}' if days else ''}")
+    return paths
+
+
+@dataclass
+class Score:
+    method: str
+    sol: str
+    ls: float
+    source: str            # the prediction file, or the MDGM a model predicted in memory
+    confusion: Confusion
+
+    def row(self):
+        return {"method": self.method, "sol": self.sol, "ls": self.ls, **self.confusion.metrics(),
+                "source": self.source}
+
+
+@dataclass
+class Evaluation:
+    """Per-sol scores of one or more methods (a model, prediction files, the baseline)."""
+    scores: list = field(default_factory=list)
+
+    def add(self, method, sol, mask, source):
+        """Score `mask` for `sol` (a SolData) under `method`."""
+        if any(s.method == method and s.sol == sol.name for s in self.scores):
+            raise CloudmaskError(source, f"a second {method!r} prediction for {sol.name}: give one per sol")
+        score = Score(method, sol.name, sol.ls, str(source), confusion(mask, sol.reference, sol.data))
+        self.scores.append(score)
+        return score
+
+    def add_baseline(self, sol, mdgm, buffer=DEFAULT_BUFFER):
+        if sol.ls is None:
+            raise CloudmaskError(mdgm.path, f"the {BASELINE} needs the polar bounds of {sol.name}: "
+                                            "no solar longitude (no line in a *_ls.txt beside the MDGM)")
+        return self.add(BASELINE, sol, baseline_mask(mdgm.rgb, sol.ls, buffer, path=mdgm.path), mdgm.path)
+
+    @property
+    def methods(self):
+        """Methods in the order they came, the baseline last."""
+        names = list(dict.fromkeys(s.method for s in self.scores))
+        return sorted(names, key=lambda m: m == BASELINE)
+
+    def pooled(self, method):
+        return sum((s.confusion for s in self.scores if s.method == method), Confusion())
+
+    def rows(self):
+        """Per-sol rows (sol by sol, methods side by side), then one pooled row per method."""
+        order = {m: i for i, m in enumerate(self.methods)}
+        per_sol = [s.row() for s in sorted(self.scores, key=lambda s: (s.sol, order[s.method]))]
+        pooled = [{"method": m, "sol": "pooled", "ls": None, **self.pooled(m).metrics(), "source": ""}
+                  for m in self.methods]
+        return per_sol + pooled
+
+    def table(self):
+        return markdown_table(self.rows(), COLUMNS)
+
+    def as_json(self, **context):
+        return {**context, "scoring": SCORING,
+                "methods": [{"method": m, "pooled": self.pooled(m).metrics(),
+                             "sols": [s.row() for s in self.scores if s.method == m]} for m in self.methods]}
+
+
+def evaluate_files(paths, reference_dir, mdgm_dir=None, baseline=False, buffer=DEFAULT_BUFFER):
+    """Score prediction files against the reference masks in `reference_dir`; the MDGMs (which
+    pixels have data) come from `mdgm_dir`, by default reference_dir/../mdgm."""
+    mdgm_dir = Path(mdgm_dir) if mdgm_dir else default_mdgm_dir(reference_dir)
+    evaluation, sols = Evaluation(), {}
+    for path in paths:
+        prediction = read_prediction(path)
+        sol = sols.get(prediction.sol)
+        if sol is None:
+            sol, mdgm = load_sol(prediction.sol, reference_dir, mdgm_dir=mdgm_dir, ls=prediction.ls)
+            sols[prediction.sol] = sol
+            if baseline:
+                evaluation.add_baseline(sol, mdgm, buffer)
+        evaluation.add(prediction.method, sol, prediction.mask, prediction.path)
+    return evaluation
+
+
+def evaluate_mdgms(mdgm_paths, reference_dir, model=None, baseline=False, buffer=DEFAULT_BUFFER,
+                   tiling="seamless", tile_size="model", threshold=None):
+    """Score MDGMs straight from the archive: `model` (a CloudModel) predicts each in memory, the
+    baseline too when asked (the baseline alone when `model` is None); nothing is written."""
+    from .pipeline import make_cloudmask
+    evaluation = Evaluation()
+    for path in mdgm_paths:
+        sol, mdgm = load_sol(sol_name(path), reference_dir, path)
+        if model is not None:
+            result = make_cloudmask(mdgm, model, buffer=buffer, tiling=tiling, tile_size=tile_size,
+                                    threshold=threshold)
+            evaluation.add(model.label, sol, result.mask, mdgm.path)
+        if baseline:
+            evaluation.add_baseline(sol, mdgm, buffer)
+    return evaluation
