@@ -11,7 +11,7 @@ import sys
 from . import __version__
 from .errors import Cancelled, CloudmaskError
 
-COMMANDS = ("predict", "batch", "train", "evaluate", "benchmark")
+COMMANDS = ("predict", "batch", "train", "evaluate", "seasons", "benchmark")
 
 
 def build_parser():
