@@ -39,6 +39,8 @@ class TrainConfig:
     min_labelled: float = 0.05  # resample patches with less than this share of labelled pixels
     buffer: float = 3.0
     threshold: float = 0.5
+    bn_momentum: float = 0.9        # BatchNorm running statistics must keep up with few, small batches
+    recalibration_batches: int = 50  # exact population statistics before export (see recalibrate_batchnorm)
     seed: int = 0
     name: str = "mars_cloudmask_unet"
     version: str = "dev"
@@ -140,6 +142,34 @@ def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=3.0, tile_size=
     return per_sol, pooled
 
 
+def recalibrate_batchnorm(model, batches):
+    """Set every BatchNorm's moving mean and variance to the exact average of its batch statistics
+    over `batches` (input arrays), with momentum k/(k+1) at step k; weights are not touched.
+
+    Running averages lag the weights when training is short: the last checkpoint then predicts far
+    less cloud in inference mode than in training mode. Recalibrating the final weights removes that gap.
+    """
+    import keras
+    norms = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+    saved = [l.momentum for l in norms]
+    try:
+        for k, x in enumerate(batches):
+            for layer in norms:
+                layer.momentum = k / (k + 1)
+            model(x, training=True)
+    finally:
+        for layer, momentum in zip(norms, saved):
+            layer.momentum = momentum
+
+
+def recalibration_batches(sols, config, margin):
+    """Training patches with flips but no colour jitter: the statistics of real images."""
+    rng = np.random.default_rng([config.seed, 10 ** 6])
+    plain = TrainConfig(**{**asdict(config), "colour_jitter": 0.0})
+    for _ in range(config.recalibration_batches):
+        yield make_batch(sols, plain, margin, rng)[0]
+
+
 def validation_summary(cloud_model, val_paths, config):
     """Figures of the final model on the validation sols (never trained on), stored in the model file."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
@@ -171,7 +201,7 @@ def train(config, run_dir, resume=False, log=print):
         config_path.write_text(json.dumps(asdict(config), indent=2))
         log_path.unlink(missing_ok=True)
         keras.utils.set_random_seed(config.seed)
-        model = build_unet(config.width, config.depth, name=config.name)
+        model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * config.steps_per_epoch, alpha=0.05)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])
@@ -199,6 +229,8 @@ def train(config, run_dir, resume=False, log=print):
         save_model(model, last_path, meta)
         _append_log(log_path, row)
         log(" ".join(f"{k}={v}" for k, v in row.items()))
+    if config.recalibration_batches:
+        recalibrate_batchnorm(model, recalibration_batches(sols, config, margin))
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
     meta["training_config"] = asdict(config)

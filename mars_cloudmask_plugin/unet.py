@@ -28,7 +28,7 @@ def valid_input_size(at_least, depth=4):
     return size + (-(size - offset)) % step
 
 
-def build_unet(width=16, depth=4, name="mars_cloudmask_unet"):
+def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99):
     """A fully convolutional U-Net taking (rows, cols, 3) uint8-range RGB, giving (rows', cols', 1)
     cloud probability; any valid input size works, so tiles and whole areas share the weights."""
     import keras
@@ -37,7 +37,7 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet"):
     def conv_block(x, filters, label):
         for i in (1, 2):
             x = layers.Conv2D(filters, 3, padding="valid", activation="relu", name=f"{label}_conv{i}")(x)
-            x = layers.BatchNormalization(name=f"{label}_bn{i}")(x)
+            x = layers.BatchNormalization(momentum=bn_momentum, name=f"{label}_bn{i}")(x)
         return x
 
     inputs = keras.Input(shape=(None, None, 3), name="rgb")

@@ -88,3 +88,17 @@ def test_augmentation_flips_input_and_target_together():
         np.testing.assert_array_equal(xa[..., 0], ya[..., 0])
         corners.add(int(xa[0, 0, 0]))
     assert corners == {0, 4, 20, 24}       # identity, left-right, up-down, 180-degree rotation
+
+
+def test_batchnorm_recalibration_makes_inference_match_the_calibration_batch():
+    import keras
+    from mars_cloudmask_plugin.train import recalibrate_batchnorm
+    from mars_cloudmask_plugin.unet import build_unet
+    keras.utils.set_random_seed(0)
+    model = build_unet(width=2)
+    x = np.random.default_rng(0).uniform(0, 255, (2, 220, 220, 3)).astype(np.float32)
+    before = np.abs(model(x, training=False).numpy() - model(x, training=True).numpy()).max()
+    recalibrate_batchnorm(model, [x])          # one batch: moving statistics = its statistics
+    after = np.abs(model(x, training=False).numpy() - model(x, training=True).numpy()).max()
+    assert before > 1e-3 and after < 1e-4
+    assert all(l.momentum == 0.99 for l in model.layers if isinstance(l, keras.layers.BatchNormalization))
