@@ -45,7 +45,7 @@ def run(args):
     if args.threshold is not None and not args.model:
         raise CloudmaskError(None, "--threshold goes with --model (PRED files are scored as they are)")
     options = model_options(args)
-    context = {"reference": str(args.reference), "baseline": args.baseline, **options}
+    context = {"reference": str(args.reference), "baseline": args.baseline, "buffer": args.buffer}
     if args.predictions:
         evaluation = evaluate_files(args.predictions, args.reference, args.mdgm_dir, args.baseline, args.buffer)
     else:
@@ -55,7 +55,7 @@ def run(args):
         if args.model:
             from ..model import load_model
             model = load_model(args.model)
-            context.update(model=model.label, model_file=str(args.model))
+            context.update(options, model=model.label, model_file=str(args.model))
         evaluation = evaluate_mdgms(tqdm(paths, unit="sol", disable=None), args.reference, model,
                                     args.baseline, **options)
     print_report(evaluation.table(), evaluation.rows(), evaluation.as_json(**context), args.csv, args.json)
