@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import grid
+from . import grid, pipeline
 from .crop import Area, pad_area, prediction_area, usable_columns
 from .errors import CloudmaskError
 from .mdgm import Sol, find_sol, has_data, sol_name
@@ -53,10 +53,19 @@ def resolve_area(mdgm, ls=None, buffer=3.0, lat_north=None, lat_south=None):
     return prediction_area(mdgm.rgb, sol.ls, buffer, mdgm.path), sol
 
 
-def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="model", progress=None, cancel=None):
-    """Cloud probability over `area` of the MDGM: (probability of the area, tile layout)."""
-    layout = plan_tiles(area.shape, tiling, model.tile_size if tile_size == "model" else tile_size,
-                        model.margin, model.depth)
+def _tile_for(tile_size, tiling, model, area_shape):
+    """The tile plan_tiles gets, resolved as the pipeline resolves it."""
+    resolve = getattr(pipeline, "resolve_tile_size", None)
+    if resolve is not None:
+        return resolve(tile_size, tiling, model, area_shape)
+    return model.tile_size if tile_size in ("model", "auto") else tile_size
+
+
+def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="auto", progress=None, cancel=None):
+    """Cloud probability over `area` of the MDGM: (probability of the area, tile layout). `tile_size`
+    as in pipeline.probability_for."""
+    layout = plan_tiles(area.shape, tiling, _tile_for(tile_size, tiling, model, area.shape), model.margin,
+                        model.depth)
     padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after)
     prob = run_tiles(model.predict, padded, layout, has_data(mdgm.rgb[area.slices]), progress, cancel)
     return prob, layout

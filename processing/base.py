@@ -7,6 +7,7 @@ installed folder name and the repository root is never on sys.path (DESIGN.md, t
 """
 import contextlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -60,6 +61,25 @@ def requirements_problem(names):
              "netCDF4": "netCDF4"}
     names = ", ".join(label.get(m, m) for m in missing)
     return f"Mars Cloudmask needs {names}, which QGIS's Python ({sys.executable}) cannot import. {install_hint()}"
+
+
+def isolate_h5py():
+    """Import h5py so that it binds to the HDF5 library bundled in its wheel.
+
+    qgis.bin and qgis_process.bin link GDAL and with it Debian's libhdf5 into the global symbol
+    scope; Keras imports the pip wheel of h5py, whose extension modules would then resolve HDF5
+    calls to that other HDF5 version and fail ("ValueError: Not a datatype"). RTLD_DEEPBIND makes
+    them prefer their own bundled library. Harmless where nothing else loaded HDF5 globally."""
+    if "h5py" in sys.modules or not hasattr(os, "RTLD_DEEPBIND"):
+        return
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        pass        # Keras reports it, with the install hint around it
+    finally:
+        sys.setdlopenflags(flags)
 
 
 def tr(text):
@@ -203,9 +223,10 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
                  "(models/mars_cloudmask_unet.keras).")
         self.add(QgsProcessingParameterNumber("TILE_SIZE", tr("Tile size (input pixels) [optional]"),
                                               QgsProcessingParameterNumber.Integer, optional=True, minValue=0),
-                 "Side of the square network input, 16k + 124 pixels (e.g. 668). Empty: the model's own. "
-                 "0: the whole prediction area in one pass (fastest, needs a few GB of memory). Seamless "
-                 "tiling gives the same mask for every tile size.", advanced=True)
+                 "Side of the square network input, 16k + 124 pixels (e.g. 668). Empty: the engine's "
+                 "default (seamless: as few tiles as fit in memory; blend: the model's own tile). 0: the "
+                 "whole prediction area in one pass. Seamless tiling gives the same mask for every tile "
+                 "size; smaller tiles use less memory.", advanced=True)
 
     def add_threshold(self, help_text):
         self.add(QgsProcessingParameterNumber("THRESHOLD", tr("Probability threshold [optional]"),
@@ -230,12 +251,14 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
         return TILING_MODES[self.parameterAsEnum(parameters, "TILING", context)]
 
     def tile_size(self, parameters, context):
+        """{"tile_size": ...} for the engine call, or {} to keep the engine's default."""
         value = self.optional_number(parameters, "TILE_SIZE", context)
         if value is None:
-            return "model"
-        return None if int(value) == 0 else int(value)
+            return {}
+        return {"tile_size": None if int(value) == 0 else int(value)}
 
     def load_model(self, parameters, context, feedback):
+        isolate_h5py()
         from ..mars_cloudmask_plugin import model as engine_model
         from ..mars_cloudmask_plugin.errors import CloudmaskError
         path = self.parameterAsFile(parameters, "MODEL", context) or None

@@ -61,9 +61,9 @@ Pxx_ls.txt. The model is loaded once for the whole run.
             raise QgsProcessingException(tr("{}: no MDGMs (*_zequat.jpg) found in this folder or below").format(root))
         options = pipeline.MaskOptions(buffer=self.parameterAsDouble(parameters, "BUFFER", context),
                                        tiling=self.tiling(parameters, context),
-                                       tile_size=self.tile_size(parameters, context),
                                        threshold=self.optional_number(parameters, "THRESHOLD", context),
-                                       formats=formats, probability=probability)
+                                       formats=formats, probability=probability,
+                                       **self.tile_size(parameters, context))
         model = None
         if overwrite or not all(batch.is_done(job) for job in jobs):
             model = self.load_model(parameters, context, feedback)

@@ -57,9 +57,10 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
         model = self.load_model(parameters, context, feedback)
         feedback.setProgress(2)
         result = pipeline.make_cloudmask(mdgm, model, ls, self.parameterAsDouble(parameters, "BUFFER", context),
-                                         self.tiling(parameters, context), self.tile_size(parameters, context),
-                                         self.optional_number(parameters, "THRESHOLD", context),
-                                         progress_to(feedback, 2, 95), feedback.isCanceled)
+                                         self.tiling(parameters, context),
+                                         threshold=self.optional_number(parameters, "THRESHOLD", context),
+                                         progress=progress_to(feedback, 2, 95), cancel=feedback.isCanceled,
+                                         **self.tile_size(parameters, context))
         pipeline.write_products(result, paths)
         cloud, valid = result.fractions
         feedback.pushInfo(tr("{}: Ls {:g}, {} tiles ({}), threshold {:g}: cloud {:.1f}% of valid pixels, "

@@ -56,8 +56,8 @@ Progress is reported per tile; Cancel stops before the next tile and writes noth
         model = self.load_model(parameters, context, feedback)
         feedback.setProgress(2)
         prob, layout = steps.probability_in_area(mdgm, area, model, self.tiling(parameters, context),
-                                                 self.tile_size(parameters, context),
-                                                 progress_to(feedback, 2, 97), feedback.isCanceled)
+                                                 progress=progress_to(feedback, 2, 97), cancel=feedback.isCanceled,
+                                                 **self.tile_size(parameters, context))
         feedback.pushInfo(tr("{} tiles of {} px ({}), latitudes {:.3f} to {:.3f}").format(
             len(layout.offsets), layout.tile[0], layout.mode, area.lat_south, area.lat_north))
         if sol.ls is None:

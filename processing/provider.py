@@ -36,6 +36,9 @@ class MarsCloudmaskProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self):  # noqa: N802
         return ["tif"]
 
+    def supportsNonFileBasedOutput(self):  # noqa: N802
+        return False   # every output is a file written by the engine
+
     def warningMessage(self):  # noqa: N802
         """Shown in the toolbox: the provider stays usable (the steps without a model run without
         TensorFlow), but the user learns at once what is missing and how to install it."""

@@ -125,11 +125,16 @@ def test_cloudmask_optional_outputs_are_not_written_unless_asked(run_alg, archiv
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tif"]
 
 
-def test_cloudmask_blend_tiling_and_whole_area_tile_run_and_seamless_is_tile_size_invariant(
-        run_alg, archive, tiny_model_path, engine_mask, tmp_path):
-    whole = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "TILE_SIZE": 0,
-                                  "OUTPUT": str(tmp_path / "whole.tif")})
-    np.testing.assert_array_equal(read_band(whole["OUTPUT"])[0], engine_mask.mask)
+def test_cloudmask_mask_is_the_same_for_every_tile_size_and_blend_tiling_runs(run_alg, archive, tiny_model_path,
+                                                                               engine_mask, tmp_path):
+    tiles = {}
+    for tile in (316, 0):   # many small tiles; the whole area in one pass
+        out = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "TILE_SIZE": tile,
+                                    "OUTPUT": str(tmp_path / f"tile{tile}.tif")})
+        values, tags, _, _ = read_band(out["OUTPUT"])
+        np.testing.assert_array_equal(values, engine_mask.mask)
+        tiles[tile] = tags["TILE_SIZE"]
+    assert tiles[316] == "316x316" and tiles[0] != "316x316"
     blend = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "TILING": 1,
                                   "OUTPUT": str(tmp_path / "blend.tif")})
     values, tags, _, _ = read_band(blend["OUTPUT"])
@@ -137,13 +142,21 @@ def test_cloudmask_blend_tiling_and_whole_area_tile_run_and_seamless_is_tile_siz
     np.testing.assert_array_equal(values == -999, engine_mask.mask == -999)
 
 
+SMALL_TILE = 316   # the tiny model's tile: about 250 tiles over the sample's prediction area
+
+
+def _tile_count(engine_mask):
+    from mars_cloudmask_plugin.tiling import plan_tiles
+    return len(plan_tiles(engine_mask.area.shape, "seamless", SMALL_TILE, 92, 4).offsets)
+
+
 def test_cloudmask_reports_progress_per_tile_up_to_100(run_alg, archive, tiny_model_path, engine_mask, tmp_path,
                                                         feedback_factory):
     feedback = feedback_factory()
-    run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "OUTPUT": str(tmp_path / "m.tif")},
-            feedback=feedback)
+    run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "TILE_SIZE": SMALL_TILE,
+                          "OUTPUT": str(tmp_path / "m.tif")}, feedback=feedback)
     assert feedback.progress == sorted(feedback.progress)
-    assert len(set(feedback.progress)) >= len(engine_mask.layout.offsets)   # at least one report per tile
+    assert len(set(feedback.progress)) >= _tile_count(engine_mask)   # at least one report per tile
     assert feedback.progress[-1] == 100
 
 
@@ -153,9 +166,9 @@ def test_cancel_stops_inside_the_tiling_and_writes_nothing(run_alg, archive, tin
     from qgis.core import QgsProcessingException
     feedback = feedback_factory(cancel_after=5)
     with pytest.raises(QgsProcessingException, match="Cancelled"):
-        run_alg(algorithm, {"INPUT": str(archive), "MODEL": str(tiny_model_path), "OUTPUT": str(tmp_path / "m.tif")},
-                feedback=feedback)
-    assert len(feedback.progress) < len(engine_mask.layout.offsets) / 2   # stopped early, not after the last tile
+        run_alg(algorithm, {"INPUT": str(archive), "MODEL": str(tiny_model_path), "TILE_SIZE": SMALL_TILE,
+                            "OUTPUT": str(tmp_path / "m.tif")}, feedback=feedback)
+    assert len(feedback.progress) < _tile_count(engine_mask) / 2   # stopped early, not after the last tile
     assert list(tmp_path.iterdir()) == []
 
 
