@@ -14,7 +14,7 @@ from .bounds import DEFAULT_BUFFER
 from .crop import pad_area, prediction_area
 from .mdgm import Mdgm, find_sol, has_data, read_mdgm
 from .postfilter import fractions, global_mask, global_probability
-from .tiling import plan_tiles, run_tiles
+from .tiling import plan_tiles, run_tiles, strip_tile
 from .writers import write_geotiff, write_netcdf
 
 FORMATS = ("tif", "nc")
@@ -55,14 +55,33 @@ class _Stopwatch:
         self._t = now
 
 
-def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="model",
+# "auto" tiles (seamless): at most this many input pixels x network width per tile. Chosen from
+# `mars-cloudmask benchmark --sweep` (docs/benchmark.md): a whole prediction area at width 16
+# (about 1276 x 3788 px) peaks near 2.5 GB, two full-height strips at about 1.5 GB for ~5% more FLOPs.
+AUTO_TILE_BUDGET = 40e6
+
+
+def resolve_tile_size(tile_size, tiling, model, area_shape):
+    """The tile plan_tiles gets. "auto", the default: seamless runs the fewest full-height strips
+    whose tile stays within AUTO_TILE_BUDGET (the whole area as one tile when it fits); blend keeps
+    the model's own tile (the paper's 668 px). "model": the model's tile; an int, a (rows, cols)
+    pair or None (whole area) is used as given."""
+    if tile_size == "auto":
+        if tiling != "seamless":
+            return model.tile_size
+        width = int(model.metadata.get("width", 16))
+        return strip_tile(area_shape, AUTO_TILE_BUDGET / width, model.margin, model.depth)
+    return model.tile_size if tile_size == "model" else tile_size
+
+
+def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="auto",
                     progress=None, cancel=None, watch=None):
     """Cloud probability over the prediction area: (probability of the area, area, layout)."""
     watch = watch or _Stopwatch()
     area = prediction_area(mdgm.rgb, ls, buffer, mdgm.path)
     watch.lap("bounds and crop")
-    layout = plan_tiles(area.shape, tiling, model.tile_size if tile_size == "model" else tile_size,
-                        model.margin, model.depth)
+    layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
+                        model.depth)
     padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after)
     data = has_data(mdgm.rgb[area.slices])
     watch.lap("pad")
@@ -87,14 +106,14 @@ class MaskOptions:
     ls: float = None
     buffer: float = DEFAULT_BUFFER
     tiling: str = "seamless"
-    tile_size: object = "model"      # input side (16k + 124), "model" (its metadata), or None (whole area)
+    tile_size: object = "auto"       # "auto" (resolve_tile_size), input side (16k + 124), "model", or None (whole)
     threshold: float = None          # None: the model's own
     model_path: str = None           # None: the shipped model
     formats: tuple = FORMATS
     probability: bool = False
 
 
-def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="model",
+def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="auto",
                    threshold=None, progress=None, cancel=None):
     """Read (unless given an Mdgm), predict and post-filter one MDGM; nothing is written."""
     watch = _Stopwatch()

@@ -50,23 +50,45 @@ class TileLayout:
 
 
 def plan_tiles(area_shape, mode="seamless", tile_size=668, margin=92, depth=4):
-    """Where the tiles go. `tile_size` is the input side (16k + 124), or None for one whole-area tile."""
+    """Where the tiles go. `tile_size` is the input side (16k + 124), a (rows, cols) pair of such
+    sides, or None for one whole-area tile."""
     if mode not in MODES:
         raise CloudmaskError(None, f"tiling mode {mode!r} is not one of {', '.join(MODES)}")
     if tile_size is None:
         if mode != "seamless":
             raise CloudmaskError(None, "a whole-area tile (no tile size) needs tiling mode 'seamless'")
-        tile = tuple(valid_input_size(n + 2 * margin, depth) for n in area_shape)
+        tile = whole_area_tile(area_shape, margin, depth)
         return TileLayout(mode, tile, margin, tuple(area_shape), ((0, 0),))
-    if not is_valid_input_size(tile_size, depth):
-        raise CloudmaskError(None, f"tile size {tile_size} is not a valid U-Net input; use 16k + 124 "
-                                   f"pixels, e.g. {valid_input_size(tile_size, depth)}")
-    out = tile_size - 2 * margin
+    tile = tuple(tile_size) if isinstance(tile_size, (tuple, list)) else (tile_size, tile_size)
+    for side in tile:
+        if not is_valid_input_size(side, depth):
+            raise CloudmaskError(None, f"tile size {side} is not a valid U-Net input; use 16k + 124 "
+                                       f"pixels, e.g. {valid_input_size(side, depth)}")
     axis_offsets = _seamless_offsets if mode == "seamless" else _blend_offsets
-    rows = axis_offsets(area_shape[0], out, 2 ** depth)
-    cols = axis_offsets(area_shape[1], out, 2 ** depth)
+    rows = axis_offsets(area_shape[0], tile[0] - 2 * margin, 2 ** depth)
+    cols = axis_offsets(area_shape[1], tile[1] - 2 * margin, 2 ** depth)
     offsets = tuple((r, c) for r in rows for c in cols)
-    return TileLayout(mode, (tile_size, tile_size), margin, tuple(area_shape), offsets)
+    return TileLayout(mode, tile, margin, tuple(area_shape), offsets)
+
+
+def whole_area_tile(area_shape, margin=92, depth=4):
+    """The input (rows, cols) of one tile covering the whole area."""
+    return tuple(valid_input_size(n + 2 * margin, depth) for n in area_shape)
+
+
+def strip_tile(area_shape, budget, margin=92, depth=4):
+    """Full-height seamless strips, as few as keep a tile near `budget` input pixels: None (the
+    whole area as one tile) when it fits, else the (rows, cols) tile of k strips that cover the
+    area with the least overhang. Each strip beyond the first costs only 2 x margin more columns."""
+    rows, cols = whole_area_tile(area_shape, margin, depth)
+    strips = math.ceil(rows * cols / budget)
+    if strips <= 1:
+        return None
+    align, width = 2 ** depth, area_shape[1]
+    out = math.ceil(width / strips)
+    while (strips - 1) * (out - out % align) + out < width:   # k strides of a 16-aligned step reach the edge
+        out += 1
+    return rows, valid_input_size(out + 2 * margin, depth)
 
 
 def _seamless_offsets(n, out, align):

@@ -85,7 +85,7 @@ def test_engine_reads_tile_geometry_and_threshold_from_the_model_file(tmp_path, 
     km = build_unet(width=2)
     path = save_model(km, tmp_path / "m.keras", model_metadata(km, name="m", version="1", width=2,
                                                                tile_size=412, threshold=0.3))
-    result = make_cloudmask(make_mdgm("P01_day02"), load_model(path))
+    result = make_cloudmask(make_mdgm("P01_day02"), load_model(path), tile_size="model")
     assert result.layout.tile == (412, 412) and result.threshold == 0.3
 
 
