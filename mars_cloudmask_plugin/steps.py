@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import grid, pipeline
+from . import grid
 from .crop import Area, pad_area, prediction_area, usable_columns
 from .errors import CloudmaskError
 from .mdgm import Sol, find_sol, has_data, sol_name
+from .pipeline import resolve_tile_size
 from .tiling import plan_tiles, run_tiles
 from .writers import atomic_output
 
@@ -53,18 +54,10 @@ def resolve_area(mdgm, ls=None, buffer=3.0, lat_north=None, lat_south=None):
     return prediction_area(mdgm.rgb, sol.ls, buffer, mdgm.path), sol
 
 
-def _tile_for(tile_size, tiling, model, area_shape):
-    """The tile plan_tiles gets, resolved as the pipeline resolves it."""
-    resolve = getattr(pipeline, "resolve_tile_size", None)
-    if resolve is not None:
-        return resolve(tile_size, tiling, model, area_shape)
-    return model.tile_size if tile_size in ("model", "auto") else tile_size
-
-
 def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="auto", progress=None, cancel=None):
     """Cloud probability over `area` of the MDGM: (probability of the area, tile layout). `tile_size`
     as in pipeline.probability_for."""
-    layout = plan_tiles(area.shape, tiling, _tile_for(tile_size, tiling, model, area.shape), model.margin,
+    layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
                         model.depth)
     padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after)
     prob = run_tiles(model.predict, padded, layout, has_data(mdgm.rgb[area.slices]), progress, cancel)

@@ -33,10 +33,11 @@ MODEL_MODULES = BASE_MODULES + ("tensorflow", "keras")
 
 
 def install_hint():
-    venv_site = PLUGIN_DIR / ".venv" / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
-    return ("Install the engine's libraries as docs/qgis.md says (`bash scripts/setup.sh` makes a virtual "
-            "environment with TensorFlow 2.17 CPU), then start QGIS or qgis_process with that environment's "
-            f"site-packages on PYTHONPATH, e.g. PYTHONPATH={venv_site} qgis")
+    py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    return ("Set up TensorFlow once for QGIS's Python: /usr/bin/python3 -m venv --system-site-packages VENV && "
+            "VENV/bin/pip install 'tensorflow-cpu==2.17.1' 'keras==3.15.1' 'numpy<2' (in a source checkout: "
+            "bash scripts/setup.sh, which makes .venv), then start QGIS or qgis_process with "
+            f"PYTHONPATH=VENV/lib/{py}/site-packages (see docs/qgis.md).")
 
 
 def missing_modules(names):
@@ -194,7 +195,7 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
         self.add_buffer()
 
     def add_ls(self):
-        self.add(QgsProcessingParameterNumber("LS", tr("Solar longitude Ls (degrees) [optional]"),
+        self.add(QgsProcessingParameterNumber("LS", tr("Solar longitude Ls (degrees)"),
                                               QgsProcessingParameterNumber.Double, optional=True,
                                               minValue=0.0, maxValue=360.0),
                  "Solar longitude of the sol, 0 to 360 degrees. Leave empty to read it from the archive's "
@@ -216,12 +217,12 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
                      "seamless: tiles on a 16-pixel grid; a valid-padding U-Net gives exactly the same result as "
                      "one pass over the whole area, at a quarter of the paper's compute or less. blend: the "
                      "paper's ~50% overlapping tiles weighted by a squared-spline window.")
-        self.add(QgsProcessingParameterFile("MODEL", tr("Model file [optional]"),
+        self.add(QgsProcessingParameterFile("MODEL", tr("Model file"),
                                             behavior=QgsProcessingParameterFile.File, fileFilter=MODEL_FILTER,
                                             optional=True),
                  "A Mars Cloudmask .keras model (with its metadata). Empty: the model shipped with the plugin "
                  "(models/mars_cloudmask_unet.keras).")
-        self.add(QgsProcessingParameterNumber("TILE_SIZE", tr("Tile size (input pixels) [optional]"),
+        self.add(QgsProcessingParameterNumber("TILE_SIZE", tr("Tile size (input pixels)"),
                                               QgsProcessingParameterNumber.Integer, optional=True, minValue=0),
                  "Side of the square network input, 16k + 124 pixels (e.g. 668). Empty: the engine's "
                  "default (seamless: as few tiles as fit in memory; blend: the model's own tile). 0: the "
@@ -229,7 +230,7 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
                  "size; smaller tiles use less memory.", advanced=True)
 
     def add_threshold(self, help_text):
-        self.add(QgsProcessingParameterNumber("THRESHOLD", tr("Probability threshold [optional]"),
+        self.add(QgsProcessingParameterNumber("THRESHOLD", tr("Probability threshold"),
                                               QgsProcessingParameterNumber.Double, optional=True,
                                               minValue=0.0, maxValue=1.0), help_text)
 

@@ -32,11 +32,11 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
         self.add_threshold("Probability at or above which a pixel is cloud, 0 to 1. Empty: the model's own.")
         self.add(QgsProcessingParameterRasterDestination("OUTPUT", tr("Cloud mask")),
                  "Int16 GeoTIFF: 1 cloud, 0 clear, -999 invalid.")
-        self.add(QgsProcessingParameterFileDestination("OUTPUT_NETCDF", tr("Cloud mask as NetCDF [optional]"),
+        self.add(QgsProcessingParameterFileDestination("OUTPUT_NETCDF", tr("Cloud mask as NetCDF"),
                                                        fileFilter="NetCDF (*.nc)", optional=True,
                                                        createByDefault=False),
                  "CF-1.8 NetCDF: cloudmask(latitude, longitude), latitude ascending as in the reference masks.")
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", tr("Cloud probability [optional]"),
+        self.add(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", tr("Cloud probability"),
                                                          optional=True, createByDefault=False),
                  "Float32 GeoTIFF, 0..1, nodata -999.")
         self.add_number_output("CLOUD_FRACTION", "Cloud fraction of the valid pixels")

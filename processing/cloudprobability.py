@@ -32,8 +32,8 @@ Progress is reported per tile; Cancel stops before the next tile and writes noth
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_mdgm()
         self.add_ls_and_buffer()
-        for name, label in (("LAT_NORTH", "North bound latN (degrees) [optional]"),
-                            ("LAT_SOUTH", "South bound latS (degrees) [optional]")):
+        for name, label in (("LAT_NORTH", "North bound latN (degrees)"),
+                            ("LAT_SOUTH", "South bound latS (degrees)")):
             self.add(QgsProcessingParameterNumber(name, tr(label), QgsProcessingParameterNumber.Double,
                                                   optional=True, minValue=-90.0, maxValue=90.0),
                      "Give both bounds to predict between these latitudes instead of the polar bounds of Ls "

@@ -93,6 +93,7 @@ def test_every_parameter_has_a_readable_description_and_help(provider):
         for param in alg.parameterDefinitions():
             assert param.name() == param.name().upper(), (alg.name(), param.name())
             assert param.description() and param.description()[0].isupper(), (alg.name(), param.name())
+            assert "optional" not in param.description().lower()   # QGIS appends "[optional]" itself
             assert len(param.help()) > 20, (alg.name(), param.name())
 
 
