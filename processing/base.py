@@ -248,6 +248,16 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(tr("No MDGM given (parameter {})").format(name))
         return Path(path)
 
+    def mdgm_and_area(self, parameters, context, bounds=False):
+        """(Mdgm, Area, Sol) from INPUT, LS, BUFFER and, with `bounds`, LAT_NORTH / LAT_SOUTH."""
+        from ..mars_cloudmask_plugin import mdgm as engine_mdgm, steps
+        mdgm = engine_mdgm.read_mdgm(self.mdgm_path(parameters, context))
+        explicit = ([self.optional_number(parameters, name, context) for name in ("LAT_NORTH", "LAT_SOUTH")]
+                    if bounds else [])
+        area, sol = steps.resolve_area(mdgm, self.optional_number(parameters, "LS", context),
+                                       self.parameterAsDouble(parameters, "BUFFER", context), *explicit)
+        return mdgm, area, sol
+
     def tiling(self, parameters, context):
         return TILING_MODES[self.parameterAsEnum(parameters, "TILING", context)]
 
@@ -315,3 +325,7 @@ def raster_layer_path(algorithm, parameters, name, context):
         raise QgsProcessingException(tr("{}: not a raster file on disk").format(source))
     return Path(source)
 
+
+class StepAlgorithm(CloudmaskAlgorithm):
+    """One stretch of the chain (group "Steps"), for the modeler and for inspection."""
+    GROUP, GROUP_ID = "Steps", "steps"

@@ -3,13 +3,12 @@ import dataclasses
 
 from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination
 
-from .base import MODEL_MODULES, CloudmaskAlgorithm, progress_to, tr
+from .base import MODEL_MODULES, StepAlgorithm, progress_to, tr
 
 
-class CloudProbabilityAlgorithm(CloudmaskAlgorithm):
+class CloudProbabilityAlgorithm(StepAlgorithm):
     NAME = "cloudprobability"
     DISPLAY_NAME = "Cloud probability (tiled U-Net)"
-    GROUP, GROUP_ID = "Steps", "steps"
     TAGS = ("U-Net", "probability", "tiles", "deep learning")
     MODULES = MODEL_MODULES
     HELP = """
@@ -46,12 +45,8 @@ Progress is reported per tile; Cancel stops before the next tile and writes noth
         self.add_number_output("THRESHOLD", "The model's recommended threshold")
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import mdgm as engine_mdgm, pipeline, postfilter, steps, writers
-        mdgm = engine_mdgm.read_mdgm(self.mdgm_path(parameters, context))
-        area, sol = steps.resolve_area(mdgm, self.optional_number(parameters, "LS", context),
-                                       self.parameterAsDouble(parameters, "BUFFER", context),
-                                       self.optional_number(parameters, "LAT_NORTH", context),
-                                       self.optional_number(parameters, "LAT_SOUTH", context))
+        from ..mars_cloudmask_plugin import pipeline, postfilter, steps, writers
+        mdgm, area, sol = self.mdgm_and_area(parameters, context, bounds=True)
         output = self.raster_output(parameters, "OUTPUT", context, style="probability")
         model = self.load_model(parameters, context, feedback)
         feedback.setProgress(2)

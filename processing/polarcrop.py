@@ -1,13 +1,12 @@
 """[polarcrop] Crop an MDGM to the polar bounds of its season: the prediction area."""
 from qgis.core import QgsProcessingParameterRasterDestination
 
-from .base import CloudmaskAlgorithm, tr
+from .base import StepAlgorithm, tr
 
 
-class PolarCropAlgorithm(CloudmaskAlgorithm):
+class PolarCropAlgorithm(StepAlgorithm):
     NAME = "polarcrop"
     DISPLAY_NAME = "Crop to polar bounds"
-    GROUP, GROUP_ID = "Steps", "steps"
     TAGS = ("polar bounds", "solar longitude", "Ls", "crop")
     HELP = """
 Finds the prediction area of an MDGM: the latitudes between the polar bounds of its season (Mengwall
@@ -36,11 +35,9 @@ bounds as context, so it reads the full MDGM rather than this cropped raster.
         self.add_number_output("LS", "Solar longitude Ls used (degrees)")
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import mdgm as engine_mdgm, steps
-        mdgm = engine_mdgm.read_mdgm(self.mdgm_path(parameters, context))
+        from ..mars_cloudmask_plugin import steps
+        mdgm, area, sol = self.mdgm_and_area(parameters, context)
         feedback.setProgress(40)
-        area, sol = steps.resolve_area(mdgm, self.optional_number(parameters, "LS", context),
-                                       self.parameterAsDouble(parameters, "BUFFER", context))
         feedback.pushInfo(tr("{}: Ls {:g}, latitudes {:.3f} to {:.3f} (rows {}-{}), columns {}-{}").format(
             sol.name, sol.ls, area.lat_south, area.lat_north, area.row0, area.row1 - 1, area.col0, area.col1 - 1))
         output = self.raster_output(parameters, "OUTPUT", context)

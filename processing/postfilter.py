@@ -1,15 +1,14 @@
 """[postfilter] Threshold a cloud probability raster and mark untrustworthy pixels invalid."""
 from qgis.core import QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer
 
-from .base import CloudmaskAlgorithm, raster_layer_path, tr
+from .base import StepAlgorithm, raster_layer_path, tr
 
 DEFAULT_THRESHOLD = 0.5
 
 
-class PostFilterAlgorithm(CloudmaskAlgorithm):
+class PostFilterAlgorithm(StepAlgorithm):
     NAME = "postfilter"
     DISPLAY_NAME = "Post-filter (probability to mask)"
-    GROUP, GROUP_ID = "Steps", "steps"
     TAGS = ("threshold", "post-filter", "mask", "no data")
     HELP = """
 Turns a cloud probability raster (from "Cloud probability") into the cloud mask: 1 cloud where the
