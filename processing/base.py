@@ -293,9 +293,16 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
             return ""
         if Path(path).suffix.lower() not in (".tif", ".tiff"):
             raise QgsProcessingException(tr("{}: outputs are GeoTIFF files; use a .tif name").format(path))
+        writable_folder(path)
         if style and context.willLoadLayerOnCompletion(path):
             context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleOnLoad.for_style(style))
         return path
+
+
+def writable_folder(path):
+    """Fail before the work, not after it, when an output cannot be written."""
+    from ..mars_cloudmask_plugin.writers import check_writable_folder
+    check_writable_folder(Path(path).parent)
 
 
 @contextlib.contextmanager

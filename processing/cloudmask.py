@@ -1,7 +1,7 @@
 """[cloudmask] MDGM -> cloud mask, end to end."""
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterRasterDestination
 
-from .base import MODEL_MODULES, CloudmaskAlgorithm, progress_to, tr
+from .base import MODEL_MODULES, CloudmaskAlgorithm, progress_to, tr, writable_folder
 
 
 class CloudMaskAlgorithm(CloudmaskAlgorithm):
@@ -54,6 +54,7 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
                  "nc": self.parameterAsFileOutput(parameters, "OUTPUT_NETCDF", context),
                  "probability": self.raster_output(parameters, "OUTPUT_PROBABILITY", context, style="probability")}
         paths = {k: v for k, v in paths.items() if v}
+        writable_folder(paths.get("nc", paths["tif"]))
         model = self.load_model(parameters, context, feedback)
         feedback.setProgress(2)
         result = pipeline.make_cloudmask(mdgm, model, ls, self.parameterAsDouble(parameters, "BUFFER", context),

@@ -238,6 +238,18 @@ def test_bad_mdgm_raises_processing_exception_naming_the_file(run_alg, make_mdgm
     assert not (tmp_path / "o.tif").exists()
 
 
+def test_unwritable_output_folder_is_refused_before_the_work_naming_it(run_alg, archive, tiny_model_path, tmp_path,
+                                                                     feedback_factory):
+    from qgis.core import QgsProcessingException
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    feedback = feedback_factory()
+    with pytest.raises(QgsProcessingException, match=f"{blocker}: output folder cannot be created"):
+        run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path),
+                              "OUTPUT": str(blocker / "mask.tif")}, feedback=feedback)
+    assert feedback.progress == []          # refused before any tile ran
+
+
 def test_bad_model_file_raises_processing_exception_naming_it(run_alg, archive, tmp_path):
     from qgis.core import QgsProcessingException
     model = tmp_path / "broken.keras"

@@ -24,17 +24,15 @@ def test_model_chains_polarcrop_cloudprobability_postfilter(chain_model):
     assert [d.name() for d in chain_model.destinationParameterDefinitions()] == ["postfilter:Cloud mask"]
 
 
-def test_model_mask_equals_cloudmask_algorithm_pixel_for_pixel(chain_model, run_alg, archive, tiny_model_path,
-                                                                tmp_path, read_band, assert_global_grid):
+def test_model_mask_equals_cloudmask_algorithm_pixel_for_pixel_and_loads_styled(
+        chain_model, run_alg, project, archive, tiny_model_path, tmp_path, read_band, assert_global_grid):
     import processing
-    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
-    ok, message = chain_model.checkParameterValues(
-        {"mdgm": str(archive), "model": str(tiny_model_path), "postfilter:Cloud mask": str(tmp_path / "chain.tif")},
-        QgsProcessingContext())
+    from qgis.core import QgsProcessingContext
+    params = {"mdgm": str(archive), "model": str(tiny_model_path), "buffer": 3.0, "tiling": 0,
+              "postfilter:Cloud mask": str(tmp_path / "chain.tif")}
+    ok, message = chain_model.checkParameterValues(params, QgsProcessingContext())
     assert ok, message
-    result = processing.run(chain_model, {"mdgm": str(archive), "model": str(tiny_model_path), "buffer": 3.0,
-                                          "tiling": 0, "postfilter:Cloud mask": str(tmp_path / "chain.tif")},
-                            feedback=QgsProcessingFeedback())
+    result = processing.runAndLoadResults(chain_model, params)
     assert result["postfilter:Cloud mask"] == str(tmp_path / "chain.tif")
     direct = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path),
                                    "OUTPUT": str(tmp_path / "direct.tif")})
@@ -44,3 +42,8 @@ def test_model_mask_equals_cloudmask_algorithm_pixel_for_pixel(chain_model, run_
     assert (chained == 1).any() and (chained == 0).any() and (chained == -999).any()
     np.testing.assert_array_equal(chained, one_step)
     assert tags["LS"] == "136.5" and tags["MODEL"] == "tiny-random test"
+    # the model's output is loaded like the algorithm's: Mars CRS and the cloud / clear / invalid legend
+    [layer] = project.mapLayers().values()
+    assert layer.source() == str(tmp_path / "chain.tif") and layer.crs().authid() == "IAU_2015:49900"
+    assert [c.label for c in layer.renderer().classes()] == ["cloud", "clear", "invalid"]
+    del layer
