@@ -89,18 +89,21 @@ def tr(text):
 
 class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
     """Applies a shipped .qml to an output when QGIS loads it, and makes sure the layer is in the
-    Mars CRS. One instance per style lives for the whole session (QGIS does not own it)."""
-    _instances = {}
+    Mars CRS. The processing context deletes its post-processors when it is destroyed, but Python
+    must keep each one alive until then: `create` keeps them and forgets the ones QGIS deleted."""
+    _alive = []
 
     def __init__(self, style):
         super().__init__()
         self.style = style
 
     @classmethod
-    def for_style(cls, style):
-        if style not in cls._instances:
-            cls._instances[style] = cls(style)
-        return cls._instances[style]
+    def create(cls, style):
+        from qgis.PyQt import sip
+        cls._alive = [p for p in cls._alive if not sip.isdeleted(p)]
+        processor = cls(style)
+        cls._alive.append(processor)
+        return processor
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         apply_style(layer, self.style, feedback)
@@ -295,7 +298,7 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(tr("{}: outputs are GeoTIFF files; use a .tif name").format(path))
         writable_folder(path)
         if style and context.willLoadLayerOnCompletion(path):
-            context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleOnLoad.for_style(style))
+            context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleOnLoad.create(style))
         return path
 
 

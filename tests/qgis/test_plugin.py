@@ -169,3 +169,17 @@ def test_no_earth_constants_in_the_plugin_code(repo_root):
     earth = ("6378137", "6371000", "6371.0", "111320", "111319", "111.32", "WGS84", "EPSG:4326", "EPSG:3857")
     offenders = [(p.name, e) for p in sources for e in earth if e in p.read_text()]
     assert offenders == []
+
+
+def test_every_run_loads_its_output_styled_not_only_the_first(plugin, project, archive, engine_mask, tmp_path):
+    """QGIS deletes a run's layer post-processor with the run's context; the next run needs its own."""
+    import gc
+    import processing
+    from mars_cloudmask_plugin.writers import write_geotiff
+    prob = write_geotiff(tmp_path / "prob.tif", engine_mask.probability, {"THRESHOLD": "0.5"})
+    for i in range(3):
+        processing.runAndLoadResults("marscloudmask:postfilter", {
+            "PROBABILITY": str(prob), "INPUT": str(archive), "OUTPUT": str(tmp_path / f"mask{i}.tif")})
+        gc.collect()
+    renderers = sorted((layer.source(), layer.renderer().type()) for layer in project.mapLayers().values())
+    assert renderers == [(str(tmp_path / f"mask{i}.tif"), "paletted") for i in range(3)]
