@@ -113,6 +113,13 @@ def test_cloudmask_writes_the_engine_mask_as_geotiff_netcdf_and_probability(run_
     np.testing.assert_array_equal(read_band(paths["OUTPUT_PROBABILITY"])[0], engine_mask.probability)
     with netCDF4.Dataset(paths["OUTPUT_NETCDF"]) as ds:
         np.testing.assert_array_equal(ds["cloudmask"][:].filled(-999)[::-1], mask)
+    # QGIS places the NetCDF on Mars too, north up: a cloud pixel reads 1 at its lon/lat
+    from qgis.core import QgsPointXY, QgsRasterLayer
+    layer = QgsRasterLayer(str(paths["OUTPUT_NETCDF"]), "nc")
+    row, col = (int(v[len(v) // 2]) for v in np.nonzero(mask == 1))
+    assert layer.crs().authid() == "IAU_2015:49900"
+    assert layer.dataProvider().sample(QgsPointXY(-180 + 0.1 * col, 90 - 0.1 * row), 1) == (1.0, True)
+    del layer
     assert tags["LS"] == "136.5" and tags["SOURCE_FILE"] == archive.name and tags["MODEL"] == "tiny-random test"
     assert (result["CLOUD_FRACTION"], result["VALID_FRACTION"]) == pytest.approx(engine_mask.fractions)
     assert result["LS"] == 136.5

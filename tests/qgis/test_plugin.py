@@ -107,7 +107,6 @@ def test_main_input_and_output_are_named_input_and_output(provider):
 
 
 def test_missing_required_input_is_refused_before_running(provider):
-    from processing.core.Processing import Processing  # noqa: F401  (QGIS's)
     from qgis.core import QgsProcessingContext
     for alg in _algorithms(provider):
         ok, message = alg.create().checkParameterValues({}, QgsProcessingContext())

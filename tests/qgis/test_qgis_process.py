@@ -6,7 +6,6 @@ import os
 import subprocess
 
 import numpy as np
-import pytest
 
 
 def _qgis_process(repo_root, home, *args, timeout=300):
