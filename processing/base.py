@@ -8,6 +8,7 @@ installed folder name and the repository root is never on sys.path (DESIGN.md, t
 import contextlib
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -150,7 +151,10 @@ class CloudmaskAlgorithm(QgsProcessingAlgorithm):
         return [tr(t) for t in ("mars", "MARCI", "MDGM", "cloud", "water ice") + tuple(self.TAGS)]
 
     def shortHelpString(self):  # noqa: N802
-        return tr(self.HELP.strip())
+        """HELP with its paragraphs (blank-line separated) unwrapped: the toolbox shows every line
+        of the help as a paragraph of its own."""
+        paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", self.HELP.strip()))
+        return tr("\n\n".join(paragraphs))
 
     def helpUrl(self):  # noqa: N802
         return "https://example.org/mars-cloudmask/docs/qgis.md"

@@ -16,7 +16,7 @@ class BatchCloudMaskAlgorithm(CloudmaskAlgorithm):
     HELP = """
 Makes cloud masks for every MDGM (*_zequat.jpg) below a folder in the distributed archive layout
 (phase / subphase folders, each with its Pxx_ls.txt), and writes them to a mirrored folder tree:
-<output>/<subphase>/<sol>_zequat_cloudmask.tif (and .nc, and _probability.tif if asked).
+e.g. masks/P01/P01_day10_zequat_cloudmask.tif (and .nc, and P01_day10_zequat_probability.tif if asked).
 
 Sols whose outputs already exist are skipped (tick "Overwrite" to redo them), so an interrupted run
 resumes where it stopped. A bad file does not stop the run: it is reported in the log and in the
@@ -34,7 +34,7 @@ Pxx_ls.txt. The model is loaded once for the whole run.
                  "GeoTIFF (Int16, nodata -999) and/or CF-1.8 NetCDF.")
         self.add(QgsProcessingParameterBoolean("PROBABILITY", tr("Also write the cloud probability"),
                                                defaultValue=False),
-                 "Adds <sol>_zequat_probability.tif (float32) beside each mask.")
+                 "Adds a float32 SOL_zequat_probability.tif beside each mask.")
         self.add(QgsProcessingParameterBoolean("OVERWRITE", tr("Overwrite existing outputs"), defaultValue=False),
                  "Off: sols whose outputs all exist are skipped. On: every sol is redone.")
         self.add_buffer()

@@ -13,7 +13,9 @@ Finds the prediction area of an MDGM: the latitudes between the polar bounds of 
 and Guzewich 2022), less the thin black columns at the map's west and east edges.
 
 Polar bounds from the solar longitude Ls and the buffer c:
-Ls <= 180: latN = 59 + 0.214 (90 - |90 - Ls|) - c, latS = -57 + 0.247 (90 - |90 - Ls|) + c
+
+Ls ≤ 180: latN = 59 + 0.214 (90 - |90 - Ls|) - c, latS = -57 + 0.247 (90 - |90 - Ls|) + c
+
 Ls > 180: latN = 59 - 0.214 (90 - |270 - Ls|) - c, latS = -57 - 0.247 (90 - |270 - Ls|) + c
 
 Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM; without either the

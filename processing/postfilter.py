@@ -14,7 +14,7 @@ class PostFilterAlgorithm(StepAlgorithm):
 Turns a cloud probability raster (from "Cloud probability") into the cloud mask: 1 cloud where the
 probability reaches the threshold, 0 clear, -999 invalid. Invalid are pixels outside the prediction
 area (nodata in the probability raster) and pixels of the MDGM without usable colour: black, JPEG
-bleed around black (blue < 30), or a missing band (any band 0), the published rule.
+bleed around black (blue below 30), or a missing band (any band 0), the published rule.
 
 Threshold: empty uses the model's own threshold, recorded in the probability raster (tag
 THRESHOLD), else 0.5.

@@ -3,6 +3,7 @@ its algorithms (compliance: names, help, tags, parameter help), the missing-Tens
 QGIS's own `processing` package, and outputs loaded into the project styled and on Mars."""
 import ast
 import configparser
+import re
 import sys
 
 import pytest
@@ -76,6 +77,8 @@ def test_every_algorithm_has_names_group_tags_and_help(provider):
         groups.add((alg.groupId(), alg.group()))
         help_text = alg.shortHelpString()
         assert len(help_text) > 300, alg.name()
+        assert "\n" not in help_text.replace("\n\n", ""), alg.name()   # the dialog makes each line a paragraph
+        assert not re.search(r"<[A-Za-z/]", help_text), alg.name()      # shown as rich text: no stray tags
         assert "IAU_2015:49900" in help_text or alg.name() == "batchcloudmask"
         tags = {t.lower() for t in alg.tags()}
         assert {"mars", "cloud", "marci"} <= tags
@@ -95,6 +98,7 @@ def test_every_parameter_has_a_readable_description_and_help(provider):
             assert param.description() and param.description()[0].isupper(), (alg.name(), param.name())
             assert "optional" not in param.description().lower()   # QGIS appends "[optional]" itself
             assert len(param.help()) > 20, (alg.name(), param.name())
+            assert not re.search(r"<[A-Za-z/]", param.help()), (alg.name(), param.name())
 
 
 def test_main_input_and_output_are_named_input_and_output(provider):
