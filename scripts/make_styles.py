@@ -30,8 +30,8 @@ def main():
 
         layer = QgsRasterLayer(str(mask_tif), "mask")
         classes = [QgsPalettedRasterRenderer.Class(1, QColor(0, 215, 255, 200), "cloud"),
-                   QgsPalettedRasterRenderer.Class(0, QColor(20, 40, 90, 50), "clear"),
-                   QgsPalettedRasterRenderer.Class(-999, QColor(70, 70, 70, 150), "invalid")]
+                   QgsPalettedRasterRenderer.Class(0, QColor(40, 70, 160, 45), "clear"),
+                   QgsPalettedRasterRenderer.Class(-999, QColor(45, 45, 45, 200), "invalid")]
         layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
         _save(layer, STYLES / "cloudmask.qml")
         del layer

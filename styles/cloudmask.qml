@@ -1,12 +1,12 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis maxScale="0" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" minScale="1e+08" hasScaleBasedVisibilityFlag="0">
+<qgis version="3.22.16-Białowieża" minScale="1e+08" hasScaleBasedVisibilityFlag="0" maxScale="0" styleCategories="AllStyleCategories">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal enabled="0" fetchMode="0" mode="0">
+  <temporal enabled="0" mode="0" fetchMode="0">
     <fixedRange>
       <start></start>
       <end></end>
@@ -14,21 +14,21 @@
   </temporal>
   <customproperties>
     <Option type="Map">
-      <Option type="QString" value="Value" name="identify/format"/>
+      <Option name="identify/format" value="Value" type="QString"/>
     </Option>
   </customproperties>
   <pipe-data-defined-properties>
     <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" value="" type="QString"/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" value="collection" type="QString"/>
     </Option>
   </pipe-data-defined-properties>
   <pipe>
     <provider>
-      <resampling enabled="false" zoomedInResamplingMethod="nearestNeighbour" zoomedOutResamplingMethod="nearestNeighbour" maxOversampling="2"/>
+      <resampling maxOversampling="2" zoomedOutResamplingMethod="nearestNeighbour" enabled="false" zoomedInResamplingMethod="nearestNeighbour"/>
     </provider>
-    <rasterrenderer opacity="1" nodataColor="" type="paletted" alphaBand="-1" band="1">
+    <rasterrenderer opacity="1" nodataColor="" band="1" type="paletted" alphaBand="-1">
       <minMaxOrigin>
         <limits>None</limits>
         <extent>WholeRaster</extent>
@@ -38,13 +38,13 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <colorPalette>
-        <paletteEntry value="1" color="#00d7ff" label="cloud" alpha="200"/>
-        <paletteEntry value="0" color="#14285a" label="clear" alpha="50"/>
-        <paletteEntry value="-999" color="#464646" label="invalid" alpha="150"/>
+        <paletteEntry value="1" label="cloud" color="#00d7ff" alpha="200"/>
+        <paletteEntry value="0" label="clear" color="#2846a0" alpha="45"/>
+        <paletteEntry value="-999" label="invalid" color="#2d2d2d" alpha="200"/>
       </colorPalette>
     </rasterrenderer>
-    <brightnesscontrast contrast="0" gamma="1" brightness="0"/>
-    <huesaturation colorizeOn="0" colorizeRed="255" invertColors="0" colorizeBlue="128" colorizeStrength="100" grayscaleMode="0" saturation="0" colorizeGreen="128"/>
+    <brightnesscontrast brightness="0" gamma="1" contrast="0"/>
+    <huesaturation colorizeOn="0" colorizeRed="255" colorizeGreen="128" invertColors="0" grayscaleMode="0" saturation="0" colorizeBlue="128" colorizeStrength="100"/>
     <rasterresampler maxOversampling="2"/>
     <resamplingStage>resamplingFilter</resamplingStage>
   </pipe>
