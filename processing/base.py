@@ -33,12 +33,23 @@ BASE_MODULES = ("numpy", "rasterio")
 MODEL_MODULES = BASE_MODULES + ("tensorflow", "keras")
 
 
-def install_hint():
+SYSTEM_PACKAGES = {"numpy": "python3-numpy", "rasterio": "python3-rasterio", "netCDF4": "python3-netcdf4"}
+LABELS = {"tensorflow": "TensorFlow", "keras": "Keras", "numpy": "NumPy", "rasterio": "rasterio", "netCDF4": "netCDF4"}
+
+
+def install_hint(missing):
+    """How to install the `missing` modules for QGIS's Python."""
     py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    return ("Set up TensorFlow once for QGIS's Python: /usr/bin/python3 -m venv --system-site-packages VENV && "
-            "VENV/bin/pip install 'tensorflow-cpu==2.17.1' 'keras==3.15.1' 'numpy<2' (in a source checkout: "
-            "bash scripts/setup.sh, which makes .venv), then start QGIS or qgis_process with "
-            f"PYTHONPATH=VENV/lib/{py}/site-packages (see docs/qgis.md).")
+    hints = []
+    system = [SYSTEM_PACKAGES[m] for m in missing if m in SYSTEM_PACKAGES]
+    if system:
+        hints.append(f"Install {' '.join(system)} with apt-get (Debian/Ubuntu) or your system's package manager.")
+    if set(missing) - set(SYSTEM_PACKAGES):
+        hints.append("Set up TensorFlow once for QGIS's Python: /usr/bin/python3 -m venv --system-site-packages VENV"
+                     " && VENV/bin/pip install 'tensorflow-cpu==2.17.1' 'keras==3.15.1' 'numpy<2' (in a source "
+                     "checkout: bash scripts/setup.sh, which makes .venv), then start QGIS or qgis_process with "
+                     f"PYTHONPATH=VENV/lib/{py}/site-packages.")
+    return " ".join(hints + ["See docs/qgis.md."])
 
 
 def missing_modules(names):
@@ -59,10 +70,9 @@ def requirements_problem(names):
     missing = missing_modules(names)
     if not missing:
         return None
-    label = {"tensorflow": "TensorFlow", "keras": "Keras", "rasterio": "rasterio", "numpy": "NumPy",
-             "netCDF4": "netCDF4"}
-    names = ", ".join(label.get(m, m) for m in missing)
-    return f"Mars Cloudmask needs {names}, which QGIS's Python ({sys.executable}) cannot import. {install_hint()}"
+    names = ", ".join(LABELS.get(m, m) for m in missing)
+    return (f"Mars Cloudmask needs {names}, which QGIS's Python {sys.version.split()[0]} cannot import. "
+            f"{install_hint(missing)}")
 
 
 def isolate_h5py():

@@ -134,6 +134,13 @@ def test_without_tensorflow_model_algorithms_cannot_execute_and_say_how_to_insta
     run_alg("polarcrop", {"INPUT": str(archive), "OUTPUT": str(tmp_path / "area.tif")})  # still works
 
 
+def test_without_rasterio_every_algorithm_says_which_system_package_to_install(provider, monkeypatch):
+    monkeypatch.setitem(sys.modules, "rasterio", None)
+    for alg in provider.algorithms():
+        ok, message = alg.canExecute()
+        assert not ok and "needs rasterio" in message and "python3-rasterio" in message
+
+
 def test_with_tensorflow_every_algorithm_can_execute(provider):
     assert provider.warningMessage() == ""
     assert all(a.canExecute() == (True, "") for a in provider.algorithms())
