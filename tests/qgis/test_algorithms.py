@@ -274,6 +274,13 @@ def test_postfilter_rejects_a_probability_raster_off_the_global_grid_naming_it(r
         run_alg("postfilter", {"PROBABILITY": str(small), "INPUT": str(archive), "OUTPUT": str(tmp_path / "o.tif")})
 
 
+def test_postfilter_names_a_missing_probability_raster(run_alg, archive, tmp_path):
+    from qgis.core import QgsProcessingException
+    missing = tmp_path / "P01_day10_zequat_probability.tif"
+    with pytest.raises(QgsProcessingException, match=f"PROBABILITY: {missing} not found"):
+        run_alg("postfilter", {"PROBABILITY": str(missing), "INPUT": str(archive), "OUTPUT": str(tmp_path / "o.tif")})
+
+
 def test_cloudprobability_rejects_one_bound_alone_and_inverted_bounds(run_alg, archive, tiny_model_path, tmp_path):
     from qgis.core import QgsProcessingException
     base = {"INPUT": str(archive), "MODEL": str(tiny_model_path), "OUTPUT": str(tmp_path / "o.tif")}
