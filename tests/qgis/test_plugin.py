@@ -193,3 +193,11 @@ def test_every_run_loads_its_output_styled_not_only_the_first(plugin, project, a
         gc.collect()
     renderers = sorted((layer.source(), layer.renderer().type()) for layer in project.mapLayers().values())
     assert renderers == [(str(tmp_path / f"mask{i}.tif"), "paletted") for i in range(3)]
+
+
+def test_plugin_constants_match_the_engine(plugin):
+    """The provider keeps a few engine constants so the toolbox opens without numpy; they must agree."""
+    from mars_cloudmask.mars_cloudmask_plugin import grid, tiling
+    from mars_cloudmask.processing import base
+    assert base.CRS_AUTHID == grid.CRS_AUTHID
+    assert base.TILING_MODES == tiling.MODES
