@@ -4,14 +4,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..benchmark import STAGES
+from ..benchmark import STAGES, run_child
 from ..errors import CloudmaskError
 from . import parse_tile_size
 
 GB = 1e9
 SWEEP_TILES = "412,668,1052,1308,auto,whole"
-_TILE_NOTE = {None: " (whole)", "auto": " (auto)"}
 SWEEP_WIDTHS = "8,16,32"
+_TILE_NOTE = {None: " (whole)", "auto": " (auto)"}
 
 
 def register(sub):
@@ -48,7 +48,7 @@ def run(args):
           f"({_cpu_name()}), {platform.system()} {platform.machine()}")
     if args.bulk:
         return _bulk(args, model)
-    peak = benchmark.run_child({"kind": "peak"})
+    peak = run_child({"kind": "peak"})
     _print_machine(peak)
     if args.sweep:
         return _sweep(args, mdgm, peak)
@@ -65,7 +65,7 @@ def _model_spec(args):
 
 def _cpu_name():
     try:
-        for line in open("/proc/cpuinfo"):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
@@ -102,8 +102,8 @@ def _tile(r):
 def _modes(args, mdgm, model, peak):
     spec = {"kind": "mdgm", "mdgm": str(mdgm), "repeat": args.repeat, **model}
     tile = parse_tile_size(args.tile_size)
-    s = benchmark_child(dict(spec, tiling="seamless", tile_size=tile))
-    b = benchmark_child(dict(spec, tiling="blend", tile_size="auto"))
+    s = run_child(dict(spec, tiling="seamless", tile_size=tile))
+    b = run_child(dict(spec, tiling="blend", tile_size="auto"))
     print(f"MDGM {mdgm} (prediction area {s['area'][0]} x {s['area'][1]} px)")
     print(f"model {s['model']}: width {s['width']}, {s['parameters']:,} parameters")
     print(f"each mode in a fresh process, {_runs(args.repeat)}; peak RSS = the process's high-water mark "
@@ -132,11 +132,6 @@ def _modes(args, mdgm, model, peak):
     return 0
 
 
-def benchmark_child(spec):
-    from .. import benchmark
-    return benchmark.run_child(spec)
-
-
 def _rate(r, peak=None, share=False):
     inference = max(r["seconds"].get("inference", 0.0), 1e-9)
     rate = r["flops"] / inference / 1e9
@@ -160,7 +155,7 @@ def _sweep(args, mdgm, peak):
     rows = []
     for width in widths:
         for tile in tiles:
-            r = benchmark_child({"kind": "mdgm", "mdgm": str(mdgm), "repeat": args.repeat, "random_width": width,
+            r = run_child({"kind": "mdgm", "mdgm": str(mdgm), "repeat": args.repeat, "random_width": width,
                                  "tiling": "seamless", "tile_size": tile, "write": False})
             rows.append((width, _tile(r) + _TILE_NOTE.get(tile, ""), r["tiles_run"],
                          f"{r['evaluated_per_output']:.2f}", f"{r['input_per_output']:.2f}", f"{r['flops'] / 1e9:.0f}",
@@ -185,7 +180,7 @@ def _bulk(args, model):
         results = {}
         for workers in (0, args.workers):
             out = Path(tmp) / f"workers{workers}"
-            results[workers] = benchmark.run_child({"kind": "bulk", "root": str(args.bulk), "out_dir": str(out),
+            results[workers] = run_child({"kind": "bulk", "root": str(args.bulk), "out_dir": str(out),
                                                    "workers": workers, "limit": args.limit, **model})
         jobs = {w: plan_jobs(args.bulk, Path(tmp) / f"workers{w}", ("tif", "nc"))[:args.limit] for w in results}
         same = benchmark.same_masks(jobs[0], jobs[args.workers])
