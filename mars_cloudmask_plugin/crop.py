@@ -50,13 +50,14 @@ def prediction_area(rgb, ls, buffer=3.0, path=None):
     return Area(row0, row1, cols[0], cols[1], lat_north, lat_south)
 
 
-def pad_area(rgb, area, before, after_rows, after_cols):
+def pad_area(rgb, area, before, after_rows, after_cols, latitude=False):
     """The area padded by `before` pixels on the north and west sides and by `after_*` on the south
-    and east sides.
+    and east sides: the network's input.
 
     East/west padding wraps around the globe (columns from the area's opposite edge, so the
     trimmed black columns never enter); north/south padding takes the image rows beyond the
-    bounds, mirrored only past the poles.
+    bounds, mirrored only past the poles. With `latitude`, a fourth float32 channel holds each
+    row's latitude in degrees (a mirrored row keeps the latitude of the row it copies).
     """
     h, w = area.shape
     rows = np.arange(area.row0 - before, area.row1 + after_rows)
@@ -66,4 +67,8 @@ def pad_area(rgb, area, before, after_rows, after_cols):
     if rows.min() < 0:
         raise CloudmaskError(None, "padding larger than the globe")
     cols = area.col0 + np.arange(-before, w + after_cols) % w
-    return rgb[np.ix_(rows, cols)]
+    padded = rgb[np.ix_(rows, cols)]
+    if not latitude:
+        return padded
+    lat = np.broadcast_to(grid.latitude_of_row(rows).astype(np.float32)[:, None, None], padded.shape[:2] + (1,))
+    return np.concatenate([padded.astype(np.float32), lat], axis=-1)

@@ -24,7 +24,7 @@ class CloudModel:
 
     @property
     def name(self):
-        return self.metadata.get("name", self.path.stem)
+        return self.metadata.get("name") or self.path.stem
 
     @property
     def version(self):
@@ -47,6 +47,11 @@ class CloudModel:
         return self.metadata.get("tile_size", 668)
 
     @property
+    def uses_latitude(self):
+        """True when the network takes a fourth input channel: latitude in degrees."""
+        return self.metadata.get("inputs", "rgb") == "rgb+latitude"
+
+    @property
     def label(self):
         return f"{self.name} {self.version}"
 
@@ -62,9 +67,12 @@ class CloudModel:
 def model_metadata(keras_model, *, name, version, width, depth=4, threshold=0.5, tile_size=668, **extra):
     """The metadata every shipped or trained model file carries."""
     from .unet import margin
+    latitude = keras_model.inputs[0].shape[-1] == 4
     meta = {"format": FORMAT, "name": name, "version": version, "architecture": "U-Net, valid padding",
             "width": width, "depth": depth, "margin": margin(depth), "input_rule": f"{2 ** depth}k + {4 * (2 ** depth - 1)}",
-            "tile_size": tile_size, "normalisation": "RGB / 255 inside the model, nothing else",
+            "tile_size": tile_size, "inputs": "rgb+latitude" if latitude else "rgb",
+            "normalisation": ("RGB / 255 and latitude (degrees) / 90" if latitude else "RGB / 255")
+                             + " inside the model, nothing else",
             "threshold": threshold, "parameters": int(keras_model.count_params())}
     meta.update(extra)
     return meta

@@ -80,9 +80,17 @@ def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", t
     watch = watch or _Stopwatch()
     area = prediction_area(mdgm.rgb, ls, buffer, mdgm.path)
     watch.lap("bounds and crop")
+    prob, layout = probability_in_area(mdgm, area, model, tiling, tile_size, progress, cancel, watch)
+    return prob, area, layout
+
+
+def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="auto", progress=None, cancel=None,
+                        watch=None):
+    """Cloud probability over `area` of the MDGM: (probability of the area, tile layout)."""
+    watch = watch or _Stopwatch()
     layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
                         model.depth)
-    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after)
+    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after, latitude=model.uses_latitude)
     data = has_data(mdgm.rgb[area.slices])
     watch.lap("pad")
     inference = [0.0]
@@ -97,7 +105,7 @@ def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", t
     watch.lap("stitch")
     watch.seconds["inference"] = inference[0]
     watch.seconds["stitch"] -= inference[0]
-    return prob, area, layout
+    return prob, layout
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from . import grid
-from .crop import Area, pad_area, prediction_area, usable_columns
+from .crop import Area, prediction_area, usable_columns
 from .errors import CloudmaskError
-from .mdgm import Sol, find_sol, has_data, sol_name
-from .pipeline import resolve_tile_size
-from .tiling import plan_tiles, run_tiles
+from .mdgm import Sol, find_sol, sol_name
+from .pipeline import probability_in_area  # noqa: F401  (the cloudprobability step)
 from .writers import atomic_output
 
 
@@ -52,16 +51,6 @@ def resolve_area(mdgm, ls=None, buffer=3.0, lat_north=None, lat_south=None):
     if explicit:
         return area_between(mdgm.rgb, lat_north, lat_south, mdgm.path), sol
     return prediction_area(mdgm.rgb, sol.ls, buffer, mdgm.path), sol
-
-
-def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="auto", progress=None, cancel=None):
-    """Cloud probability over `area` of the MDGM: (probability of the area, tile layout). `tile_size`
-    as in pipeline.probability_for."""
-    layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
-                        model.depth)
-    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after)
-    prob = run_tiles(model.predict, padded, layout, has_data(mdgm.rgb[area.slices]), progress, cancel)
-    return prob, layout
 
 
 def crop_to_area(rgb, area, fill=0):

@@ -39,6 +39,7 @@ class TrainConfig:
     min_labelled: float = 0.05  # resample patches with less than this share of labelled pixels
     buffer: float = 3.0
     threshold: float = 0.5
+    latitude_channel: bool = False   # a fourth input channel: latitude in degrees
     bn_momentum: float = 0.9        # BatchNorm running statistics must keep up with few, small batches
     recalibration_batches: int = 50  # exact population statistics before export (see recalibrate_batchnorm)
     seed: int = 0
@@ -88,7 +89,7 @@ def load_training_sol(config, name, margin):
         raise CloudmaskError(Path(config.reference_dir), f"no reference mask for {name}")
     label, weight = labels_for(mdgm, read_reference(ref_path))
     area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
-    padded = pad_area(mdgm.rgb, area, margin, margin, margin)
+    padded = pad_area(mdgm.rgb, area, margin, margin, margin, latitude=config.latitude_channel)
     return TrainingSol(name, padded, label[area.slices], weight[area.slices])
 
 
@@ -114,7 +115,7 @@ def augment(x, y, rng, flips, jitter):
         if rng.random() < 0.5:
             x, y = x[::-1], y[::-1]
     if jitter:
-        x = np.clip(x * (1.0 + rng.normal(0.0, jitter, 3)).astype(np.float32), 0, 255)
+        x[..., :3] = np.clip(x[..., :3] * (1.0 + rng.normal(0.0, jitter, 3)).astype(np.float32), 0, 255)
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
 
@@ -201,7 +202,8 @@ def train(config, run_dir, resume=False, log=print):
         config_path.write_text(json.dumps(asdict(config), indent=2))
         log_path.unlink(missing_ok=True)
         keras.utils.set_random_seed(config.seed)
-        model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum)
+        model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum,
+                           latitude_channel=config.latitude_channel)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * config.steps_per_epoch, alpha=0.05)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])

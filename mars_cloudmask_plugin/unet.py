@@ -28,7 +28,7 @@ def valid_input_size(at_least, depth=4):
     return size + (-(size - offset)) % step
 
 
-def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99):
+def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, latitude_channel=False):
     """A fully convolutional U-Net taking (rows, cols, 3) uint8-range RGB, giving (rows', cols', 1)
     cloud probability; any valid input size works, so tiles and whole areas share the weights."""
     import keras
@@ -40,8 +40,15 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99):
             x = layers.BatchNormalization(momentum=bn_momentum, name=f"{label}_bn{i}")(x)
         return x
 
-    inputs = keras.Input(shape=(None, None, 3), name="rgb")
-    x = layers.Rescaling(1.0 / 255.0, name="scale_0_1")(inputs)
+    if latitude_channel:
+        # RGB / 255 and latitude / 90: colour depends on illumination, which depends on latitude,
+        # and a translation-equivariant network cannot know latitude otherwise. Still equivariant
+        # in the (image, latitude) input, so seamless tiling stays exact.
+        inputs = keras.Input(shape=(None, None, 4), name="rgb_latitude")
+        x = layers.Rescaling([1 / 255.0] * 3 + [1 / 90.0], name="scale_0_1")(inputs)
+    else:
+        inputs = keras.Input(shape=(None, None, 3), name="rgb")
+        x = layers.Rescaling(1.0 / 255.0, name="scale_0_1")(inputs)
     skips = []
     for level in range(depth):
         x = conv_block(x, width * 2 ** level, f"down{level}")

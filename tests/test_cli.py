@@ -94,3 +94,16 @@ def test_cli_help_lists_every_command(cli):
     assert rc == 0
     for command in ("predict", "batch", "train", "evaluate", "benchmark"):
         assert command in stdout
+
+
+def test_a_model_with_a_latitude_channel_runs_through_the_pipeline(tmp_path, make_mdgm):
+    from mars_cloudmask_plugin.model import load_model, model_metadata, save_model
+    from mars_cloudmask_plugin.pipeline import make_cloudmask
+    from mars_cloudmask_plugin.unet import build_unet
+    km = build_unet(width=2, latitude_channel=True)
+    meta = model_metadata(km, name="lat", version="1", width=2, tile_size=316)
+    assert meta["inputs"] == "rgb+latitude" and "latitude (degrees) / 90" in meta["normalisation"]
+    model = load_model(save_model(km, tmp_path / "lat.keras", meta))
+    assert model.uses_latitude
+    result = make_cloudmask(make_mdgm("P01_day03"), model)
+    assert set(np.unique(result.mask)) <= {-999, 0, 1} and (result.mask != -999).any()

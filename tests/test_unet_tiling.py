@@ -154,3 +154,22 @@ def test_invalid_tile_size_and_mode_are_refused_with_a_hint():
         plan_tiles((300, 700), "seamless", 670)
     with pytest.raises(CloudmaskError, match="tiling mode 'mosaic'"):
         plan_tiles((300, 700), "mosaic", 668)
+
+
+def test_latitude_channel_holds_each_rows_latitude_and_keeps_seamless_exact():
+    import keras
+    keras.utils.set_random_seed(4)
+    model = build_unet(width=2, latitude_channel=True)
+    predict = lambda batch: model(batch, training=False).numpy()[..., 0]
+    rgb = np.random.default_rng(1).integers(0, 256, (1801, 400, 3)).astype(np.uint8)
+    area = Area(40, 340, 10, 390, 0, 0)
+    outputs = []
+    for tile in (316, None):
+        layout = plan_tiles(area.shape, "seamless", tile)
+        padded = pad_area(rgb, area, 92, *layout.pad_after, latitude=True)
+        assert padded.shape[-1] == 4 and padded.dtype == np.float32
+        # row 0 of the padded input is image row 40 - 92 = -52, mirrored to row 52: 84.8 N
+        assert padded[0, 0, 3] == pytest.approx(90 - 5.2) and padded[92, 0, 3] == pytest.approx(90 - 4.0)
+        np.testing.assert_array_equal(padded[..., :3], pad_area(rgb, area, 92, *layout.pad_after))
+        outputs.append(run_tiles(predict, padded, layout))
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=2e-5)
