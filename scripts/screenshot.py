@@ -25,7 +25,7 @@ def parse_args(argv):
     p.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot.png", help="PNG to write")
     p.add_argument("--width", type=int, default=1800, help="image width in pixels (height follows)")
     p.add_argument("--extent", type=float, nargs=4, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
-                   default=(-180.05, -70.0, 179.95, 80.0), help="map extent in degrees")
+                   default=(-180.05, -87.0, 179.95, 80.0), help="map extent in degrees")
     return p.parse_args(argv)
 
 
@@ -73,7 +73,8 @@ def annotate(image, title, classes):
     font = QFont("DejaVu Sans", max(10, image.width() // 90))
     painter.setFont(font)
     line = painter.fontMetrics().height()
-    box = QRectF(10, 10, painter.fontMetrics().horizontalAdvance(title) + line, line * (len(classes) + 1.8))
+    height = line * (len(classes) + 1.8)   # bottom left: south of the polar bound, where the map is invalid
+    box = QRectF(10, image.height() - height - 10, painter.fontMetrics().horizontalAdvance(title) + line, height)
     painter.fillRect(box, QColor(0, 0, 0, 170))
     painter.setPen(QColor(255, 255, 255))
     painter.drawText(QRectF(box.left() + line * 0.5, box.top() + line * 0.3, box.width(), line), Qt.AlignLeft, title)
