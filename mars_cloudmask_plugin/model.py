@@ -97,7 +97,8 @@ def save_model(keras_model, path, metadata, include_optimizer=True):
 
 def _save_without_optimizer(keras_model, path):
     import keras
-    clone = keras.models.clone_model(keras_model)
+    # A fresh, uncompiled model from the same config: no optimizer state travels with it.
+    clone = keras.Model.from_config(keras_model.get_config())
     clone.set_weights(keras_model.get_weights())
     clone.save(path)
 

@@ -102,3 +102,21 @@ def test_batchnorm_recalibration_makes_inference_match_the_calibration_batch():
     after = np.abs(model(x, training=False).numpy() - model(x, training=True).numpy()).max()
     assert before > 1e-3 and after < 1e-4
     assert all(l.momentum == 0.99 for l in model.layers if isinstance(l, keras.layers.BatchNormalization))
+
+
+def test_exported_model_carries_no_optimizer_state(tmp_path):
+    import h5py
+    import keras
+    import zipfile
+    from mars_cloudmask_plugin.losses import masked_bce
+    from mars_cloudmask_plugin.model import model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet
+    km = build_unet(width=2)
+    km.compile(optimizer="adam", loss=masked_bce)
+    km.train_on_batch(np.zeros((1, 188, 188, 3), np.float32), np.zeros((1, 4, 4, 2), np.float32))
+    path = save_model(km, tmp_path / "m.keras", model_metadata(km, name="m", version="1", width=2),
+                      include_optimizer=False)
+    with zipfile.ZipFile(path) as zf:
+        zf.extract("model.weights.h5", tmp_path)
+    with h5py.File(tmp_path / "model.weights.h5") as h5:
+        assert "optimizer" not in h5 or len(h5["optimizer"].keys()) == 0
