@@ -174,7 +174,7 @@ def recalibration_batches(sols, config, margin):
 def validation_summary(cloud_model, val_paths, config):
     """Figures of the final model on the validation sols (never trained on), stored in the model file."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
-    return {"days": list(config.val_days), "pooled": pooled.metrics(),
+    return {"days": list(config.val_days), "buffer": config.buffer, "pooled": pooled.metrics(),
             "per_sol": {name: c.metrics() for name, c in per_sol.items()},
             "scoring": "pixels where the reference is valid and the MDGM has data; predicted -999 counts as clear"}
 
