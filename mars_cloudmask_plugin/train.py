@@ -16,7 +16,7 @@ from . import grid
 from .crop import pad_area, prediction_area
 from .errors import CloudmaskError
 from .mdgm import find_sol, has_data, read_mdgm
-from .metrics import Confusion, confusion, read_reference, reference_path_for
+from .metrics import read_reference, reference_path_for
 from .unet import is_valid_input_size, margin as unet_margin
 
 
@@ -131,16 +131,11 @@ def make_batch(sols, config, margin, rng):
 
 
 def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=3.0, tile_size=None):
-    """Per-sol and pooled confusion of a model on full maps (whole-area seamless pass)."""
-    from .pipeline import make_cloudmask
-    per_sol = {}
-    for path in sols_paths:
-        result = make_cloudmask(path, cloud_model, buffer=buffer, tile_size=tile_size)
-        ref = read_reference(reference_path_for(result.sol.name, reference_dir))
-        mdgm = read_mdgm(path)
-        per_sol[result.sol.name] = confusion(result.mask, ref, has_data(mdgm.rgb))
-    pooled = sum(per_sol.values(), Confusion())
-    return per_sol, pooled
+    """Per-sol and pooled confusion of a model on full maps (the `evaluate` command's scoring)."""
+    from .evaluate import evaluate_mdgms
+    evaluation = evaluate_mdgms(sols_paths, reference_dir, cloud_model, buffer=buffer, tile_size=tile_size)
+    per_sol = {score.sol: score.confusion for score in evaluation.scores}
+    return per_sol, evaluation.pooled(cloud_model.label)
 
 
 def recalibrate_batchnorm(model, batches):
