@@ -15,7 +15,7 @@ from .crop import Area, prediction_area, usable_columns
 from .errors import CloudmaskError
 from .mdgm import Sol, find_sol, sol_name
 from .pipeline import probability_in_area  # noqa: F401  (the cloudprobability step)
-from .writers import atomic_output
+from .writers import write_geotiff
 
 
 def area_between(rgb, lat_north, lat_south, path=None):
@@ -62,21 +62,10 @@ def crop_to_area(rgb, area, fill=0):
 
 def write_rgb_geotiff(path, rgb, tags=None, nodata=0):
     """A 3-band uint8 GeoTIFF on the global grid (Mars CRS, tiled, DEFLATE), written atomically."""
-    import rasterio
-    from rasterio.crs import CRS
-
     rgb = np.asarray(rgb)
     if rgb.shape != (grid.HEIGHT, grid.WIDTH, 3) or rgb.dtype != np.uint8:
         raise ValueError(f"array {rgb.shape} {rgb.dtype} is not an RGB map on the global grid")
-    profile = dict(driver="GTiff", width=grid.WIDTH, height=grid.HEIGHT, count=3, dtype="uint8",
-                   crs=CRS.from_wkt(grid.mars_crs_wkt()), transform=grid.affine_transform(), nodata=nodata,
-                   tiled=True, blockxsize=256, blockysize=256, compress="deflate", predictor=2,
-                   photometric="RGB")
-    with atomic_output(path) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(np.moveaxis(rgb, -1, 0))
-            dst.update_tags(**{k: str(v) for k, v in (tags or {}).items() if v is not None})
-    return Path(path)
+    return write_geotiff(path, rgb, tags, nodata=nodata)
 
 
 def read_global_band(path, what="raster"):

@@ -47,20 +47,23 @@ def _umask():
 
 
 def write_geotiff(path, array, tags=None, nodata=grid.NODATA):
-    """A single-band GeoTIFF on the global grid: Mars CRS, tiled, DEFLATE-compressed."""
+    """A GeoTIFF on the global grid: Mars CRS, tiled, DEFLATE-compressed. `array` is (rows, cols) for
+    one band or (rows, cols, bands), e.g. an RGB map."""
     import rasterio
     from rasterio.crs import CRS
 
     array = np.asarray(array)
-    if array.shape != (grid.HEIGHT, grid.WIDTH):
+    if array.shape[:2] != (grid.HEIGHT, grid.WIDTH):
         raise ValueError(f"array {array.shape} is not on the global grid")
-    profile = dict(driver="GTiff", width=grid.WIDTH, height=grid.HEIGHT, count=1, dtype=array.dtype.name,
+    bands = array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
+    extra = {"photometric": "RGB"} if bands.shape[0] == 3 and array.dtype == np.uint8 else {}
+    profile = dict(driver="GTiff", width=grid.WIDTH, height=grid.HEIGHT, count=bands.shape[0], dtype=array.dtype.name,
                    crs=CRS.from_wkt(grid.mars_crs_wkt()), transform=grid.affine_transform(), nodata=nodata,
                    tiled=True, blockxsize=256, blockysize=256, compress="deflate",
-                   predictor=3 if array.dtype.kind == "f" else 2)
+                   predictor=3 if array.dtype.kind == "f" else 2, **extra)
     with atomic_output(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(array, 1)
+            dst.write(bands)
             dst.update_tags(**{k: str(v) for k, v in (tags or {}).items() if v is not None})
     return Path(path)
 
