@@ -92,7 +92,7 @@ def test_engine_reads_tile_geometry_and_threshold_from_the_model_file(tmp_path, 
 def test_cli_help_lists_every_command(cli):
     rc, stdout, _ = cli("--help")
     assert rc == 0
-    for command in ("predict", "batch", "train", "evaluate", "benchmark"):
+    for command in ("predict", "batch", "train", "evaluate", "seasons", "benchmark"):
         assert command in stdout
 
 
