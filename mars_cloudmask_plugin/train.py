@@ -42,6 +42,8 @@ class TrainConfig:
     latitude_channel: bool = False   # a fourth input channel: latitude in degrees
     bn_momentum: float = 0.9        # BatchNorm running statistics must keep up with few, small batches
     recalibration_batches: int = 50  # exact population statistics before export (see recalibrate_batchnorm)
+    init_from: str = ""             # a model file whose weights start the run (fine-tuning); "" = random
+    freeze_batchnorm: bool = False  # train with BatchNorm in inference mode (see start_model)
     seed: int = 0
     name: str = "mars_cloudmask_unet"
     version: str = "dev"
@@ -166,6 +168,31 @@ def recalibration_batches(sols, config, margin):
         yield make_batch(sols, plain, margin, rng)[0]
 
 
+def start_model(config):
+    """The network a new run starts from: random weights, or those of `init_from` (same geometry).
+
+    With freeze_batchnorm every BatchNorm layer runs in inference mode during training too, so the
+    network being optimised is exactly the one that predicts: no gap between batch statistics of a
+    4-patch batch and the population statistics used at inference (recalibration is then skipped).
+    """
+    from .model import load_model
+    from .unet import build_unet
+    model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum,
+                       latitude_channel=config.latitude_channel)
+    if config.init_from:
+        source = load_model(config.init_from)
+        if [tuple(w.shape) for w in source.keras_model.weights] != [tuple(w.shape) for w in model.weights]:
+            raise CloudmaskError(Path(config.init_from), "its network does not match the configured width, "
+                                                          "depth and inputs, so its weights cannot start this run")
+        model.set_weights(source.keras_model.get_weights())
+    if config.freeze_batchnorm:
+        import keras
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+    return model
+
+
 def validation_summary(cloud_model, val_paths, config):
     """Figures of the final model on the validation sols (never trained on), stored in the model file."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
@@ -179,7 +206,6 @@ def train(config, run_dir, resume=False, log=print):
     import keras
     from .losses import LOSSES
     from .model import CloudModel, model_metadata, save_model
-    from .unet import build_unet
 
     run_dir = Path(run_dir)
     margin = unet_margin(config.depth)
@@ -197,8 +223,7 @@ def train(config, run_dir, resume=False, log=print):
         config_path.write_text(json.dumps(asdict(config), indent=2))
         log_path.unlink(missing_ok=True)
         keras.utils.set_random_seed(config.seed)
-        model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum,
-                           latitude_channel=config.latitude_channel)
+        model = start_model(config)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * config.steps_per_epoch, alpha=0.05)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])
@@ -226,7 +251,7 @@ def train(config, run_dir, resume=False, log=print):
         save_model(model, last_path, meta)
         _append_log(log_path, row)
         log(" ".join(f"{k}={v}" for k, v in row.items()))
-    if config.recalibration_batches:
+    if config.recalibration_batches and not config.freeze_batchnorm:
         recalibrate_batchnorm(model, recalibration_batches(sols, config, margin))
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs

@@ -120,3 +120,44 @@ def test_exported_model_carries_no_optimizer_state(tmp_path):
         zf.extract("model.weights.h5", tmp_path)
     with h5py.File(tmp_path / "model.weights.h5") as h5:
         assert "optimizer" not in h5 or len(h5["optimizer"].keys()) == 0
+
+
+def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(tmp_path, make_mdgm, synthetic_map):
+    import keras
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.train import TrainConfig, train
+    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
+                width=2, patch=220, batch=2, steps_per_epoch=3, epochs=1, learning_rate=0.01, seed=5)
+    stage1 = train(TrainConfig(**base), tmp_path / "stage1", log=lambda line: None)
+    stage2 = TrainConfig(**{**base, "init_from": str(stage1), "freeze_batchnorm": True, "epochs": 2})
+    run = tmp_path / "stage2"
+
+    def stop_after_first_epoch(line):
+        if line.startswith("epoch=1 "):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(stage2, run, log=stop_after_first_epoch)
+    final = train(stage2, run, resume=True, log=lambda line: None)       # resuming keeps BatchNorm frozen
+
+    def by_kind(path):
+        model = load_model(path).keras_model
+        norms = [w for l in model.layers if isinstance(l, keras.layers.BatchNormalization) for w in l.get_weights()]
+        convs = [w for l in model.layers if isinstance(l, keras.layers.Conv2D) for w in l.get_weights()]
+        return norms, convs
+
+    (norms1, convs1), (norms2, convs2) = by_kind(stage1), by_kind(final)
+    assert all(np.array_equal(a, b) for a, b in zip(norms1, norms2))     # statistics, scale and shift untouched
+    assert any(not np.array_equal(a, b) for a, b in zip(convs1, convs2))  # the convolutions learned
+
+
+def test_fine_tuning_refuses_a_model_of_another_width(tmp_path, make_mdgm, synthetic_map):
+    from mars_cloudmask_plugin.errors import CloudmaskError
+    from mars_cloudmask_plugin.train import TrainConfig, train
+    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
+                width=2, patch=220, batch=2, steps_per_epoch=1, epochs=1, seed=5)
+    stage1 = train(TrainConfig(**base), tmp_path / "stage1", log=lambda line: None)
+    with pytest.raises(CloudmaskError, match="does not match"):
+        train(TrainConfig(**{**base, "width": 4, "init_from": str(stage1)}), tmp_path / "stage2", log=lambda line: None)
