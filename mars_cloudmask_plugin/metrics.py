@@ -56,6 +56,21 @@ def confusion(prediction, reference, data_mask):
                      covered=int((scored & (prediction != grid.NODATA)).sum()))
 
 
+def confusions_by_threshold(probability, reference, data_mask, thresholds):
+    """A Confusion per threshold for a global probability raster (-999 where nothing was predicted,
+    scored as clear like a -999 mask pixel): one pass over the data instead of one mask per threshold."""
+    scored = (reference != grid.NODATA) & data_mask
+    truth = reference == 1
+    covered = probability != grid.NODATA
+    p_cloud, p_clear = probability[scored & truth & covered], probability[scored & ~truth & covered]
+    n_cloud, n_clear, n_covered = int((scored & truth).sum()), int((scored & ~truth).sum()), int((scored & covered).sum())
+    out = []
+    for t in thresholds:
+        tp, fp = int((p_cloud >= t).sum()), int((p_clear >= t).sum())
+        out.append(Confusion(tp=tp, fp=fp, fn=n_cloud - tp, tn=n_clear - fp, covered=n_covered))
+    return out
+
+
 def binary_mask(values, path=None, nodata=grid.NODATA):
     """Int16 1 cloud / 0 clear / -999 ignore from a stored mask: `nodata`, NaN and negative values
     are ignored, values > 0 are cloud (reference masks store a brightness 1..255 there).

@@ -16,7 +16,7 @@ from . import grid
 from .crop import pad_area, prediction_area
 from .errors import CloudmaskError
 from .mdgm import find_sol, has_data, read_mdgm
-from .metrics import read_reference, reference_path_for
+from .metrics import Confusion, confusions_by_threshold, read_reference, reference_path_for
 from .unet import is_valid_input_size, margin as unet_margin
 
 
@@ -44,6 +44,7 @@ class TrainConfig:
     recalibration_batches: int = 50  # exact population statistics before export (see recalibrate_batchnorm)
     init_from: str = ""             # a model file whose weights start the run (fine-tuning); "" = random
     freeze_batchnorm: bool = False  # train with BatchNorm in inference mode (see start_model)
+    choose_threshold: bool = False  # after training, the threshold with the best IoU on the training sols
     seed: int = 0
     name: str = "mars_cloudmask_unet"
     version: str = "dev"
@@ -193,6 +194,40 @@ def start_model(config):
     return model
 
 
+THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))   # 0.20, 0.25, ... 0.80
+
+
+def threshold_sweep(cloud_model, config, names):
+    """Pooled Confusion per THRESHOLDS value of a model over full maps of `names` (training sols:
+    the threshold is part of the recipe, so it is never chosen on the validation sols)."""
+    from .pipeline import probability_for
+    from .postfilter import global_probability
+    totals = [Confusion() for _ in THRESHOLDS]
+    for name in names:
+        mdgm = read_mdgm(mdgm_path(config.mdgm_dir, name))
+        prob, area, _ = probability_for(mdgm, find_sol(mdgm.path).ls, cloud_model, buffer=config.buffer)
+        reference = read_reference(reference_path_for(name, config.reference_dir))
+        sol = confusions_by_threshold(global_probability(prob, area, mdgm.rgb), reference, has_data(mdgm.rgb),
+                                      THRESHOLDS)
+        totals = [a + b for a, b in zip(totals, sol)]
+    return totals
+
+
+def choose_threshold(cloud_model, config, run_dir, log=print):
+    """The THRESHOLDS value with the highest pooled IoU on the training sols; the sweep goes to
+    threshold.csv in the run folder."""
+    totals = threshold_sweep(cloud_model, config, config.train_days)
+    rows = [{"threshold": t, **{k: round(c.metrics()[k], 4) for k in ("iou", "f1", "precision", "recall")}}
+            for t, c in zip(THRESHOLDS, totals)]
+    with open(Path(run_dir) / "threshold.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    best = max(rows, key=lambda r: r["iou"])
+    log(f"threshold {best['threshold']} (pooled IoU {best['iou']} on the training sols)")
+    return best["threshold"]
+
+
 def validation_summary(cloud_model, val_paths, config):
     """Figures of the final model on the validation sols (never trained on), stored in the model file."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
@@ -253,6 +288,9 @@ def train(config, run_dir, resume=False, log=print):
         log(" ".join(f"{k}={v}" for k, v in row.items()))
     if config.recalibration_batches and not config.freeze_batchnorm:
         recalibrate_batchnorm(model, recalibration_batches(sols, config, margin))
+    if config.choose_threshold:
+        meta["threshold"] = choose_threshold(cloud_model, config, run_dir, log)
+        meta["threshold_choice"] = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
     meta["training_config"] = asdict(config)

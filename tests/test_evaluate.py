@@ -11,7 +11,7 @@ from mars_cloudmask_plugin import grid
 from mars_cloudmask_plugin.errors import CloudmaskError
 from mars_cloudmask_plugin.evaluate import (BASELINE, FILE_METHOD, baseline_mask, evaluate_files, evaluate_mdgms,
                                             read_prediction, sol_from_name)
-from mars_cloudmask_plugin.metrics import Confusion, confusion, read_reference
+from mars_cloudmask_plugin.metrics import Confusion, astuple, confusion, confusions_by_threshold, read_reference
 from mars_cloudmask_plugin.writers import write_geotiff, write_netcdf
 
 N = grid.NODATA
@@ -62,6 +62,19 @@ def test_confusion_counts_worked_by_hand():
     pooled = c + Confusion(tp=3, fp=0, fn=0, tn=1, covered=4)
     assert pooled.metrics()["iou"] == pytest.approx(4 / 7)
     assert pooled.metrics()["coverage"] == pytest.approx(8 / 10)
+
+
+def test_threshold_sweep_counts_match_thresholding_each_mask_by_hand():
+    probability = np.array([[0.9, 0.6, 0.3, N], [0.1, 0.7, N, 0.8]], np.float32)
+    reference = np.array([[1, 0, 1, 1], [0, N, 0, 1]], np.int16)
+    data = np.array([[True, True, True, True], [True, True, True, False]])
+    # scored: (0,0) cloud 0.9; (0,1) clear 0.6; (0,2) cloud 0.3; (0,3) cloud, uncovered; (1,0) clear 0.1;
+    # (1,2) clear, uncovered. At 0.5: TP 1, FP 1, FN 2, TN 2; at 0.25: TP 2, FP 1, FN 1, TN 2.
+    at_half, at_quarter = confusions_by_threshold(probability, reference, data, [0.5, 0.25])
+    assert astuple(at_half) == (1, 1, 2, 2, 4) and astuple(at_quarter) == (2, 1, 1, 2, 4)
+    for t, c in zip((0.5, 0.25), (at_half, at_quarter)):
+        mask = np.where(probability == N, N, (probability >= t).astype(np.int16)).astype(np.int16)
+        assert astuple(c) == astuple(confusion(mask, reference, data))
 
 
 def test_metrics_are_nan_when_nothing_is_scored():

@@ -161,3 +161,19 @@ def test_fine_tuning_refuses_a_model_of_another_width(tmp_path, make_mdgm, synth
     stage1 = train(TrainConfig(**base), tmp_path / "stage1", log=lambda line: None)
     with pytest.raises(CloudmaskError, match="does not match"):
         train(TrainConfig(**{**base, "width": 4, "init_from": str(stage1)}), tmp_path / "stage2", log=lambda line: None)
+
+
+def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_path, make_mdgm, synthetic_map):
+    from mars_cloudmask_plugin.model import read_metadata
+    from mars_cloudmask_plugin.train import THRESHOLDS, TrainConfig, train
+    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
+                         val_days=["P01_day03"], width=2, patch=220, batch=2, steps_per_epoch=2, epochs=1,
+                         seed=5, choose_threshold=True)
+    final = train(config, tmp_path / "run", log=lambda line: None)
+    sweep = list(csv.DictReader(open(tmp_path / "run" / "threshold.csv")))
+    assert [float(r["threshold"]) for r in sweep] == list(THRESHOLDS)
+    best = max(sweep, key=lambda r: float(r["iou"]))
+    meta = read_metadata(final)
+    assert meta["threshold"] == float(best["threshold"])
+    assert "training sols" in meta["threshold_choice"]
