@@ -124,7 +124,7 @@ def find_sol(path, ls=None):
         return Sol(name, check_ls(ls, path), year)
     if table_ls is None:
         raise CloudmaskError(path, f"no solar longitude: no '{name}' line in a *_ls.txt beside it;"
-                                   " pass it with --ls DEG (CLI) or the Ls parameter (QGIS)")
+                                   " add that line, or pass Ls with --ls DEG (predict, batch) or the Ls parameter (QGIS)")
     return Sol(name, check_ls(table_ls, path), year)
 
 
