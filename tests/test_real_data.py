@@ -57,3 +57,15 @@ def test_shipped_model_scores_an_unseen_sol_as_its_model_card_states(shared_data
     assert m["iou"] == pytest.approx(stated["iou"], abs=0.01)
     assert m["f1"] == pytest.approx(stated["f1"], abs=0.01)
     assert m["coverage"] >= 0.99
+
+
+def test_model_card_states_the_figures_stored_in_the_shipped_model(shipped_model):
+    from mars_cloudmask_plugin.model import MODELS_DIR
+    meta = read_metadata(shipped_model)
+    card = (MODELS_DIR / "README.md").read_text()
+    assert f"{meta['name']} {meta['version']}" in card
+    assert f"{meta['validation']['pooled']['iou']:.3f}" in card
+    for name, figures in meta["validation"]["per_sol"].items():
+        assert f"{figures['iou']:.3f}" in card, name
+    assert f"| threshold | {meta['threshold']:g}" in card
+    assert f"{meta['parameters']:,}" in card
