@@ -50,6 +50,16 @@ def make_archive(tmp_path, make_mdgm, synthetic_map):
     return mdgm_dir, ref_dir
 
 
+def interrupt_after_first_epoch(train, config, run):
+    """Start a run and kill it once its first epoch is logged and checkpointed."""
+    def stop_after_first_epoch(line):
+        if line.startswith("epoch=1 "):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, run, log=stop_after_first_epoch)
+
+
 def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, make_mdgm, synthetic_map):
     from mars_cloudmask_plugin.model import read_metadata
     from mars_cloudmask_plugin.train import TrainConfig, train
@@ -59,12 +69,7 @@ def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, make_m
                          learning_rate=0.01, seed=5)
     run = tmp_path / "run"
 
-    def stop_after_first_epoch(line):
-        if line.startswith("epoch=1 "):
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train(config, run, log=stop_after_first_epoch)
+    interrupt_after_first_epoch(train, config, run)
     assert (run / "last.keras").exists() and not (run / "final.keras").exists()
     final = train(config, run, resume=True, log=lambda line: None)
     rows = list(csv.DictReader(open(run / "log.csv")))
@@ -133,12 +138,7 @@ def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(t
     stage2 = TrainConfig(**{**base, "init_from": str(stage1), "freeze_batchnorm": True, "epochs": 2})
     run = tmp_path / "stage2"
 
-    def stop_after_first_epoch(line):
-        if line.startswith("epoch=1 "):
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train(stage2, run, log=stop_after_first_epoch)
+    interrupt_after_first_epoch(train, stage2, run)
     final = train(stage2, run, resume=True, log=lambda line: None)       # resuming keeps BatchNorm frozen
 
     def by_kind(path):
