@@ -1,0 +1,73 @@
+"""Where a model's errors lie on the validation sols: distance of false positives and negatives to
+the nearest reference cloud edge, IoU under a shifted prediction, and IoU by threshold.
+
+    .venv/bin/python scripts/error_analysis.py [--model PATH] [--days 15-18] [--buffer -4]
+
+Reads ../shared/data/P01; prints tables; writes nothing.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from mars_cloudmask_plugin.evaluate import select_mdgms
+from mars_cloudmask_plugin.mdgm import find_sol, has_data, read_mdgm
+from mars_cloudmask_plugin.metrics import Confusion, confusion, confusions_by_threshold, read_reference, reference_path_for
+from mars_cloudmask_plugin.model import load_model
+from mars_cloudmask_plugin.pipeline import probability_for
+from mars_cloudmask_plugin.postfilter import global_probability
+
+EDGE_DISTANCES = (1, 2, 3, 5, 10, 20)
+SHIFTS = (-2, -1, 0, 1, 2)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
+
+
+def sol_arrays(path, model, buffer, reference_dir):
+    mdgm = read_mdgm(path)
+    prob, area, _ = probability_for(mdgm, find_sol(path).ls, model, buffer=buffer, tile_size=None)
+    reference = read_reference(reference_path_for(path.name.replace("_zequat.jpg", ""), reference_dir))
+    return global_probability(prob, area, mdgm.rgb), reference, has_data(mdgm.rgb)
+
+
+def edge_shares(probability, reference, data, threshold):
+    """Share of false positives and of false negatives within d px of a reference cloud edge."""
+    scored = (reference != -999) & data
+    truth, pred = reference == 1, probability >= threshold
+    fp, fn = scored & pred & ~truth, scored & ~pred & truth
+    to_edge = np.where(truth, ndimage.distance_transform_edt(truth), ndimage.distance_transform_edt(~truth))
+    return [(fp & (to_edge <= d)).sum() / max(fp.sum(), 1) for d in EDGE_DISTANCES], \
+           [(fn & (to_edge <= d)).sum() / max(fn.sum(), 1) for d in EDGE_DISTANCES]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model")
+    ap.add_argument("--days", default="15-18")
+    ap.add_argument("--buffer", type=float, default=-4.0)
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "P01")
+    args = ap.parse_args(argv)
+    model = load_model(args.model)
+    shifted = {(dy, dx): Confusion() for dy in SHIFTS for dx in SHIFTS}
+    by_threshold = [Confusion() for _ in THRESHOLDS]
+    print(f"{model.label}, buffer {args.buffer:g}, threshold {model.threshold:g}")
+    print("sol          share of FP / FN within d px of a reference edge, d = " + " ".join(map(str, EDGE_DISTANCES)))
+    for path in select_mdgms(args.data / "mdgm", args.days):
+        prob, ref, data = sol_arrays(path, model, args.buffer, args.data / "cloudmask")
+        fp, fn = edge_shares(prob, ref, data, model.threshold)
+        print(f"{path.name[:9]}    FP {' '.join(f'{x:.2f}' for x in fp)}   FN {' '.join(f'{x:.2f}' for x in fn)}")
+        for (dy, dx) in shifted:
+            moved = np.roll(prob, (dy, dx), axis=(0, 1))
+            mask = np.where(moved == -999, -999, moved >= model.threshold).astype(np.int16)
+            shifted[dy, dx] += confusion(mask, ref, data)
+        by_threshold = [a + b for a, b in zip(by_threshold, confusions_by_threshold(prob, ref, data, THRESHOLDS))]
+    print("pooled IoU with the prediction shifted by (rows down, columns east):")
+    print("       " + " ".join(f"{dx:+6d}" for dx in SHIFTS))
+    for dy in SHIFTS:
+        print(f"{dy:+6d} " + " ".join(f"{shifted[dy, dx].metrics()['iou']:6.3f}" for dx in SHIFTS))
+    print("pooled IoU by threshold: " + ", ".join(f"{t:g}: {c.metrics()['iou']:.3f}" for t, c in zip(THRESHOLDS, by_threshold)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
