@@ -29,6 +29,8 @@ def test_metadata_declares_a_processing_plugin_for_qgis_3_22(repo_root):
         assert general[key].strip(), key
     assert {"mars", "cloud", "processing", "raster", "MARCI"} <= {t.strip() for t in general["tags"].split(",")}
     assert (repo_root / general["icon"]).is_file()
+    from mars_cloudmask_plugin import __version__
+    assert general["version"] == __version__
 
 
 def test_root_init_imports_nothing_at_module_level(repo_root):
