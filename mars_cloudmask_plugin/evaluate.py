@@ -132,6 +132,16 @@ def load_sol(name, reference_dir, mdgm_path=None, mdgm_dir=None, ls=None, requir
     return SolData(name, ls, reference, has_data(mdgm.rgb)), mdgm
 
 
+def probability_on_sol(path, reference_dir, model, buffer=DEFAULT_BUFFER, tile_size="auto"):
+    """(SolData, global probability) of one archive MDGM: what scoring a probability against its
+    reference needs (threshold sweeps, error analysis). Ls must come from the Pxx_ls.txt."""
+    from .pipeline import probability_for
+    from .postfilter import global_probability
+    sol, mdgm = load_sol(sol_name(path), reference_dir, path)
+    prob, area, _ = probability_for(mdgm, find_sol(mdgm.path).ls, model, buffer=buffer, tile_size=tile_size)
+    return sol, global_probability(prob, area, mdgm.rgb)
+
+
 def mdgm_path_for(sol, mdgm_dir):
     """The MDGM of `sol` in `mdgm_dir` (archive naming, e.g. P01_day15_zequat.jpg)."""
     mdgm_dir = Path(mdgm_dir)

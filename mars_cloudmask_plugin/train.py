@@ -200,16 +200,13 @@ THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))   # 0.20, 0.25, 
 def threshold_sweep(cloud_model, config, names):
     """Pooled Confusion per THRESHOLDS value of a model over full maps of `names` (training sols:
     the threshold is part of the recipe, so it is never chosen on the validation sols)."""
-    from .pipeline import probability_for
-    from .postfilter import global_probability
+    from .evaluate import probability_on_sol
     totals = [Confusion() for _ in THRESHOLDS]
     for name in names:
-        mdgm = read_mdgm(mdgm_path(config.mdgm_dir, name))
-        prob, area, _ = probability_for(mdgm, find_sol(mdgm.path).ls, cloud_model, buffer=config.buffer)
-        reference = read_reference(reference_path_for(name, config.reference_dir))
-        sol = confusions_by_threshold(global_probability(prob, area, mdgm.rgb), reference, has_data(mdgm.rgb),
-                                      THRESHOLDS)
-        totals = [a + b for a, b in zip(totals, sol)]
+        sol, probability = probability_on_sol(mdgm_path(config.mdgm_dir, name), config.reference_dir, cloud_model,
+                                              config.buffer)
+        sol_totals = confusions_by_threshold(probability, sol.reference, sol.data, THRESHOLDS)
+        totals = [a + b for a, b in zip(totals, sol_totals)]
     return totals
 
 

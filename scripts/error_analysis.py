@@ -12,28 +12,19 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from mars_cloudmask_plugin.evaluate import select_mdgms
-from mars_cloudmask_plugin.mdgm import find_sol, has_data, read_mdgm
-from mars_cloudmask_plugin.metrics import Confusion, confusion, confusions_by_threshold, read_reference, reference_path_for
+from mars_cloudmask_plugin.evaluate import probability_on_sol, select_mdgms
+from mars_cloudmask_plugin.grid import NODATA
+from mars_cloudmask_plugin.metrics import Confusion, confusion, confusions_by_threshold
 from mars_cloudmask_plugin.model import load_model
-from mars_cloudmask_plugin.pipeline import probability_for
-from mars_cloudmask_plugin.postfilter import global_probability
 
 EDGE_DISTANCES = (1, 2, 3, 5, 10, 20)
 SHIFTS = (-2, -1, 0, 1, 2)
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 
 
-def sol_arrays(path, model, buffer, reference_dir):
-    mdgm = read_mdgm(path)
-    prob, area, _ = probability_for(mdgm, find_sol(path).ls, model, buffer=buffer, tile_size=None)
-    reference = read_reference(reference_path_for(path.name.replace("_zequat.jpg", ""), reference_dir))
-    return global_probability(prob, area, mdgm.rgb), reference, has_data(mdgm.rgb)
-
-
 def edge_shares(probability, reference, data, threshold):
     """Share of false positives and of false negatives within d px of a reference cloud edge."""
-    scored = (reference != -999) & data
+    scored = (reference != NODATA) & data
     truth, pred = reference == 1, probability >= threshold
     fp, fn = scored & pred & ~truth, scored & ~pred & truth
     to_edge = np.where(truth, ndimage.distance_transform_edt(truth), ndimage.distance_transform_edt(~truth))
@@ -54,12 +45,13 @@ def main(argv=None):
     print(f"{model.label}, buffer {args.buffer:g}, threshold {model.threshold:g}")
     print("sol          share of FP / FN within d px of a reference edge, d = " + " ".join(map(str, EDGE_DISTANCES)))
     for path in select_mdgms(args.data / "mdgm", args.days):
-        prob, ref, data = sol_arrays(path, model, args.buffer, args.data / "cloudmask")
+        sol, prob = probability_on_sol(path, args.data / "cloudmask", model, args.buffer, tile_size=None)
+        ref, data = sol.reference, sol.data
         fp, fn = edge_shares(prob, ref, data, model.threshold)
         print(f"{path.name[:9]}    FP {' '.join(f'{x:.2f}' for x in fp)}   FN {' '.join(f'{x:.2f}' for x in fn)}")
         for (dy, dx) in shifted:
             moved = np.roll(prob, (dy, dx), axis=(0, 1))
-            mask = np.where(moved == -999, -999, moved >= model.threshold).astype(np.int16)
+            mask = np.where(moved == NODATA, NODATA, moved >= model.threshold).astype(np.int16)
             shifted[dy, dx] += confusion(mask, ref, data)
         by_threshold = [a + b for a, b in zip(by_threshold, confusions_by_threshold(prob, ref, data, THRESHOLDS))]
     print("pooled IoU with the prediction shifted by (rows down, columns east):")

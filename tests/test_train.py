@@ -176,4 +176,5 @@ def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_pa
     best = max(sweep, key=lambda r: float(r["iou"]))
     meta = read_metadata(final)
     assert meta["threshold"] == float(best["threshold"])
+    assert meta["threshold"] != config.threshold     # so the test tells a chosen threshold from the default
     assert "training sols" in meta["threshold_choice"]
