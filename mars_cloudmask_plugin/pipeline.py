@@ -5,6 +5,7 @@ MDGM file -> read_mdgm + find_sol -> prediction_area -> pad_area -> plan_tiles/r
 """
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,15 @@ class MaskResult:
     model_label: str
     threshold: float
     mask: np.ndarray                 # Int16, global grid, 1/0/-999
-    probability: np.ndarray          # float32, global grid, -999 where the mask is -999
+    prob_area: np.ndarray = field(repr=False)   # float32 probability over `area`
+    rgb: np.ndarray = field(repr=False)         # the MDGM, for the post-filter
     seconds: dict = field(default_factory=dict)
+
+    @cached_property
+    def probability(self):
+        """Float32 probability on the global grid, -999 where the mask is -999; built on first use,
+        as most runs write only the mask."""
+        return global_probability(self.prob_area, self.area, self.rgb)
 
     @property
     def fractions(self):
@@ -132,9 +140,8 @@ def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless
     prob, area, layout = probability_for(mdgm, sol.ls, model, buffer, tiling, tile_size, progress, cancel, watch)
     threshold = model.threshold if threshold is None else float(threshold)
     mask = global_mask(prob, area, mdgm.rgb, threshold)
-    probability = global_probability(prob, area, mdgm.rgb)
     watch.lap("post-filter")
-    return MaskResult(mdgm.path, sol, area, layout, model.label, threshold, mask, probability, watch.seconds)
+    return MaskResult(mdgm.path, sol, area, layout, model.label, threshold, mask, prob, mdgm.rgb, watch.seconds)
 
 
 def output_paths(out_dir, stem, formats=FORMATS, probability=False):

