@@ -45,6 +45,11 @@ class TrainConfig:
     init_from: str = ""             # a model file whose weights start the run (fine-tuning); "" = random
     freeze_batchnorm: bool = False  # train with BatchNorm in inference mode (see start_model)
     choose_threshold: bool = False  # after training, the threshold with the best IoU on the training sols
+    # Weak labels: [[MDGM file, mask file], ...] of ANOTHER model's masks (e.g. the published model's
+    # season sample). Only the pixels that mask calls clear are trained on (see labels_for); they
+    # fill `weak_share` of the patches. Never scored as accuracy: validation stays on reference masks.
+    weak_sols: list = field(default_factory=list)
+    weak_share: float = 0.0
     seed: int = 0
     name: str = "mars_cloudmask_unet"
     version: str = "dev"
@@ -78,22 +83,39 @@ def mdgm_path(mdgm_dir, name):
     return path
 
 
-def labels_for(mdgm, reference):
-    """(label, weight) on the global grid: weight 0 where the reference is -999 or the MDGM has no data."""
-    weight = ((reference != grid.NODATA) & has_data(mdgm.rgb)).astype(np.float32)
-    return (reference == 1).astype(np.float32), weight
+def labels_for(mdgm, reference, clear_only=False):
+    """(label, weight) on the global grid: weight 0 where the reference is -999 or the MDGM has no data.
+
+    clear_only (weak labels from another model's mask): its cloud pixels get weight 0 too, so the
+    mask only teaches where that model saw no cloud; what it calls cloud is never learnt from.
+    """
+    scored = (reference != grid.NODATA) & has_data(mdgm.rgb)
+    if clear_only:
+        scored &= reference == 0
+    return (reference == 1).astype(np.float32), scored.astype(np.float32)
 
 
 def load_training_sol(config, name, margin):
-    mdgm = read_mdgm(mdgm_path(config.mdgm_dir, name))
-    sol = find_sol(mdgm.path)
     ref_path = reference_path_for(name, config.reference_dir)
     if ref_path is None:
         raise CloudmaskError(Path(config.reference_dir), f"no reference mask for {name}")
-    label, weight = labels_for(mdgm, read_reference(ref_path))
+    return _training_sol(config, mdgm_path(config.mdgm_dir, name), ref_path, margin)
+
+
+def load_weak_sol(config, mdgm_file, mask_file, margin):
+    """A weak-label sol of `weak_sols`: only the clear pixels of another model's mask are scored."""
+    if not Path(mask_file).exists():
+        raise CloudmaskError(Path(mask_file), "weak-label mask not found")
+    return _training_sol(config, Path(mdgm_file), Path(mask_file), margin, clear_only=True)
+
+
+def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False):
+    mdgm = read_mdgm(mdgm_file)
+    sol = find_sol(mdgm.path)
+    label, weight = labels_for(mdgm, read_reference(mask_file), clear_only)
     area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
     padded = pad_area(mdgm.rgb, area, margin, margin, margin, latitude=config.latitude_channel)
-    return TrainingSol(name, padded, label[area.slices], weight[area.slices])
+    return TrainingSol(sol.name, padded, label[area.slices], weight[area.slices])
 
 
 def sample_patch(sol, patch, margin, rng, min_labelled):
@@ -122,10 +144,13 @@ def augment(x, y, rng, flips, jitter):
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
 
-def make_batch(sols, config, margin, rng):
+def make_batch(sols, config, margin, rng, weak=()):
+    """A batch of augmented patches; with `weak` sols, each patch comes from one of them with
+    probability config.weak_share (no extra random draws without them, so older runs replay)."""
     xs, ys = [], []
     for _ in range(config.batch):
-        sol = sols[int(rng.integers(len(sols)))]
+        pool = weak if weak and rng.random() < config.weak_share else sols
+        sol = pool[int(rng.integers(len(pool)))]
         x, y = sample_patch(sol, config.patch, margin, rng, config.min_labelled)
         x, y = augment(x, y, rng, config.flips, config.colour_jitter)
         xs.append(x)
@@ -261,6 +286,9 @@ def train(config, run_dir, resume=False, log=print):
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])
     log(f"loading {len(config.train_days)} training sols")
     sols = [load_training_sol(config, name, margin) for name in config.train_days]
+    weak = [load_weak_sol(config, mdgm_file, mask_file, margin) for mdgm_file, mask_file in config.weak_sols]
+    if weak:
+        log(f"{len(weak)} weak-label sols (clear pixels only), {config.weak_share:.0%} of the patches")
     val_paths = [mdgm_path(config.mdgm_dir, name) for name in config.val_days]
     meta = model_metadata(model, name=config.name, version=config.version, width=config.width,
                           depth=config.depth, threshold=config.threshold,
@@ -270,7 +298,7 @@ def train(config, run_dir, resume=False, log=print):
     for epoch in range(done_epochs, config.epochs):
         t0 = time.time()
         rng = np.random.default_rng([config.seed, epoch])
-        losses = [float(model.train_on_batch(*make_batch(sols, config, margin, rng)))
+        losses = [float(model.train_on_batch(*make_batch(sols, config, margin, rng, weak)))
                   for _ in range(config.steps_per_epoch)]
         t_train = time.time() - t0
         row = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "train_seconds": round(t_train, 1)}
@@ -290,6 +318,8 @@ def train(config, run_dir, resume=False, log=print):
         meta["threshold_choice"] = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
+    if weak:
+        meta["weak_label_sols"] = [sol.name for sol in weak]
     meta["training_config"] = asdict(config)
     if val_paths:
         meta["validation"] = validation_summary(cloud_model, val_paths, config)

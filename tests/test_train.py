@@ -178,3 +178,37 @@ def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_pa
     assert meta["threshold"] == float(best["threshold"])
     assert meta["threshold"] != config.threshold     # so the test tells a chosen threshold from the default
     assert "training sols" in meta["threshold_choice"]
+
+
+def test_weak_labels_teach_only_the_pixels_another_model_calls_clear():
+    from mars_cloudmask_plugin.mdgm import Mdgm
+    from mars_cloudmask_plugin.train import labels_for
+    rgb = np.full((1, 4, 3), 120, np.uint8)
+    rgb[0, 3] = 0                                                   # no data
+    other_model = np.array([[1, 0, grid.NODATA, 0]], np.int16)
+    label, weight = labels_for(Mdgm(None, rgb), other_model, clear_only=True)
+    assert weight.tolist() == [[0, 1, 0, 0]]                        # its cloud, -999 and no data ignored
+    assert label.tolist() == [[1, 0, 0, 0]]
+    _, full_weight = labels_for(Mdgm(None, rgb), other_model)      # a reference mask: both classes
+    assert full_weight.tolist() == [[1, 1, 0, 0]]
+
+
+def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_model(
+        tmp_path, make_mdgm, synthetic_map):
+    from mars_cloudmask_plugin.metrics import reference_path_for
+    from mars_cloudmask_plugin.model import read_metadata
+    from mars_cloudmask_plugin.train import TrainConfig, load_training_sol, load_weak_sol, make_batch, train
+    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    weak_pair = [str(mdgm_dir / "P01_day03_zequat.jpg"), str(reference_path_for("P01_day03", ref_dir))]
+    config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
+                         width=2, patch=220, batch=8, steps_per_epoch=1, epochs=1, seed=5,
+                         weak_sols=[weak_pair], weak_share=1.0)
+    sols = [load_training_sol(config, "P01_day01", 92)]
+    weak = [load_weak_sol(config, *weak_pair, 92)]
+    _, y = make_batch(sols, config, 92, np.random.default_rng(0), weak)
+    scored_cloud = y[..., 0] * y[..., 1]
+    assert scored_cloud.max() == 0 and y[..., 1].max() == 1         # every patch weak: only clear pixels scored
+    _, y = make_batch(sols, TrainConfig(**{**config.__dict__, "weak_share": 0.0}), 92, np.random.default_rng(0), weak)
+    assert (y[..., 0] * y[..., 1]).max() == 1                       # no weak patch: reference clouds scored again
+    final = train(config, tmp_path / "run", log=lambda line: None)
+    assert read_metadata(final)["weak_label_sols"] == ["P01_day03"]
