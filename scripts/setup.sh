@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian 12 machine: QGIS 3.22 LTR and the Debian Python stack
 # from apt, then .venv (system site packages, so QGIS/rasterio/netCDF4 stay Debian's) with
-# TensorFlow CPU and the engine installed as `mars-cloudmask`. A second run changes nothing.
+# TensorFlow (the CUDA build where an NVIDIA GPU answers, else the CPU build) and the engine installed as `mars-cloudmask`. A second run changes nothing.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -26,10 +26,14 @@ fi
 
 # Reinstall only when the requirements or the packaging changed.
 stamp=.venv/.mars-cloudmask-setup
-want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+tensorflow=$(bash scripts/tensorflow_requirement.sh)
+want=$( (cat requirements.txt pyproject.toml; echo "$tensorflow") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/mars-cloudmask ]; then
-  echo "setup: installing Python requirements into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+  echo "setup: installing Python requirements and $tensorflow into .venv"
+  # The CPU and CUDA builds both provide the `tensorflow` module: drop the other one first.
+  case "$tensorflow" in tensorflow-cpu*) other=tensorflow ;; *) other=tensorflow-cpu ;; esac
+  .venv/bin/python -m pip uninstall -q -y "$other" >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt "$tensorflow"
   # Editable install: the engine package alone is mapped (no repo root on sys.path, so QGIS's
   # own `processing` package is never shadowed by ours).
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
