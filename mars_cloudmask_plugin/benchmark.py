@@ -24,6 +24,14 @@ SAMPLE_MDGM = MODELS_DIR.parent / "sample" / "P01_day10_zequat.jpg"
 STAGES = ("read", "bounds and crop", "pad", "inference", "stitch", "post-filter", "write")
 
 
+def other_stages_budget(target, flops_ratio, seamless_inference_s):
+    """Seconds the stages other than inference (read, crop, pad, stitch, post-filter, write) may
+    take, the same in both modes, for blend to be `target` times slower than seamless end to end
+    when inference time follows FLOPs: (r I + S) / (I + S) >= target  <=>  S <= (r - target) I / (target - 1).
+    Zero when the FLOPs ratio r itself is under the target."""
+    return max(0.0, (flops_ratio - target) * seamless_inference_s / (target - 1))
+
+
 def default_mdgm():
     """A real MDGM from ../shared/data (a validation sol), else the repository's sample."""
     real = SHARED_DATA / "P01" / "mdgm" / "P01_day15_zequat.jpg"

@@ -2,6 +2,8 @@
 measured by the command itself, never asserted by a test)."""
 import re
 
+import pytest
+
 
 def test_benchmark_prints_stages_memory_flops_ratio_threads_and_start_up(cli, sample_mdgm, tiny_model_path):
     rc, out, err = cli("benchmark", sample_mdgm, "--model", tiny_model_path, "--repeat", "0")
@@ -17,6 +19,8 @@ def test_benchmark_prints_stages_memory_flops_ratio_threads_and_start_up(cli, sa
         assert line is not None, f"no line {label!r} in\n{out}"
         assert len(line[len(label):].split()) >= 2, line                 # a figure for each mode
     assert re.search(r"blend / seamless: end to end [\d.]+x, inference [\d.]+x", out)
+    assert re.search(r"4x end to end at this FLOPs ratio needs the stages other than inference under [\d.]+ s "
+                     r"per MDGM in both modes \(seamless spends [\d.]+ s on them\)", out)
     assert re.search(r"threads: intra-op .+, inter-op .+", out)
     assert re.search(r"process start-up \(seamless process\): [\d.]+ s = import [\d.]+ s \+ model load [\d.]+ s", out)
 
@@ -38,3 +42,12 @@ def test_benchmark_bulk_reports_sols_per_hour_serial_and_on_dask(cli, make_mdgm,
     assert re.search(r"serial \(1 process\) +2 +0 +[\d.]+ +\d+", out), out
     assert re.search(r"Dask LocalCluster, 1 workers x 1 thread +2 +0 +[\d.]+ +\d+", out), out
     assert "masks identical to the serial run's: 2 of 2" in out
+
+
+def test_other_stages_budget_is_where_the_end_to_end_ratio_meets_the_target():
+    from mars_cloudmask_plugin.benchmark import other_stages_budget
+    flops_ratio, inference = 4.4, 1.0
+    budget = other_stages_budget(4.0, flops_ratio, inference)
+    assert (flops_ratio * inference + budget) / (inference + budget) == pytest.approx(4.0)
+    assert other_stages_budget(4.0, 4.01, 0.94) == pytest.approx(0.01 * 0.94 / 3)
+    assert other_stages_budget(4.0, 3.9, 1.0) == 0.0          # under the target whatever the other stages cost

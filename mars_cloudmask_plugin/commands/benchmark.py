@@ -125,11 +125,22 @@ def _modes(args, mdgm, model, peak):
     print(_table(("", "seamless", "blend"), rows))
     print(f"blend / seamless: end to end {b['total'] / s['total']:.2f}x, inference "
           f"{b['seconds']['inference'] / max(s['seconds']['inference'], 1e-9):.2f}x, FLOPs {b['flops'] / max(s['flops'], 1):.2f}x")
+    _print_ratio_ceiling(s, b)
     print(f"threads: {_threads(s)} (seamless process); {_threads(b)} (blend process)")
     for label, r in (("seamless", s), ("blend", b)):
         print(f"process start-up ({label} process): {r['import_s'] + r['load_s']:.2f} s = import {r['import_s']:.2f} s "
               f"+ model load {r['load_s']:.2f} s; first-call graph build {r['graph_build_s']:.2f} s more")
     return 0
+
+
+def _print_ratio_ceiling(s, b, target=4.0):
+    """What the end-to-end ratio can reach: the other stages cost the same in both modes, so they
+    pull it below the FLOPs ratio whatever the inference speed."""
+    from ..benchmark import other_stages_budget
+    other = s["total"] - s["seconds"].get("inference", 0.0)
+    budget = other_stages_budget(target, b["flops"] / max(s["flops"], 1), s["seconds"].get("inference", 0.0))
+    print(f"{target:g}x end to end at this FLOPs ratio needs the stages other than inference under {budget:.3f} s "
+          f"per MDGM in both modes (seamless spends {other:.3f} s on them)")
 
 
 def _rate(r, peak=None, share=False):
