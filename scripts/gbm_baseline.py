@@ -1,0 +1,108 @@
+"""The gradient-boosting baseline of the model issue, measured here: a per-pixel classifier on
+multiscale colour features (R, G, B, blue/red, green/red, their box means at 5, 15 and 45 px, and
+latitude), trained on the reference masks of P01 days 01-14 and scored on days 15-18 exactly as
+`mars-cloudmask evaluate` scores the U-Net (reference valid AND the MDGM has data; every such
+pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
+
+    .venv/bin/python scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--data ../shared/data/P01]
+
+With --model it also scores the average of the two probabilities (a stacking check, not a product).
+Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes nothing.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from mars_cloudmask_plugin import grid
+from mars_cloudmask_plugin.evaluate import load_sol, probability_on_sol, select_mdgms
+from mars_cloudmask_plugin.mdgm import sol_name
+from mars_cloudmask_plugin.metrics import Confusion, confusion
+from mars_cloudmask_plugin.model import load_model
+
+BOX_SIZES = (5, 15, 45)
+TRAIN_DAYS, VAL_DAYS = "1-14", "15-18"
+
+
+def features(rgb):
+    """(rows, cols, 21) float32: R, G, B, b/r, g/r, then each of those five box-averaged at 5, 15
+    and 45 px (longitude wraps around the globe), then latitude in degrees."""
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    base = [r, g, b, b / np.maximum(r, 1), g / np.maximum(r, 1)]
+    boxed = [ndimage.uniform_filter(f, size, mode=("nearest", "wrap")) for size in BOX_SIZES for f in base]
+    lat = np.broadcast_to(grid.latitude_of_row(np.arange(rgb.shape[0])).astype(np.float32)[:, None], r.shape)
+    return np.stack(base + boxed + [lat], axis=-1)
+
+
+def scored_pixels(sol):
+    return (sol.reference != grid.NODATA) & sol.data
+
+
+def training_set(paths, reference_dir, pixels, rng):
+    """`pixels` scored pixels drawn evenly from the training sols: (features, labels)."""
+    xs, ys = [], []
+    for path in paths:
+        sol, mdgm = load_sol(sol_name(path), reference_dir, path)
+        rows, cols = np.nonzero(scored_pixels(sol))
+        pick = rng.choice(rows.size, min(rows.size, pixels // len(paths)), replace=False)
+        xs.append(features(mdgm.rgb)[rows[pick], cols[pick]])
+        ys.append(sol.reference[rows[pick], cols[pick]] == 1)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def gbm_probability(classifier, sol, mdgm):
+    """Global probability raster, -999 where the pixel is not scored."""
+    probability = np.full(sol.reference.shape, grid.NODATA, np.float32)
+    where = scored_pixels(sol)
+    probability[where] = classifier.predict_proba(features(mdgm.rgb)[where])[:, 1]
+    return probability
+
+
+def as_mask(probability, threshold):
+    return np.where(probability == grid.NODATA, grid.NODATA, probability >= threshold).astype(np.int16)
+
+
+def main(argv=None):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="also score this U-Net and the average of both probabilities")
+    ap.add_argument("--pixels", type=int, default=2_000_000, help="training pixels drawn from days 01-14")
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "P01")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    reference_dir = args.data / "cloudmask"
+    started = time.time()
+    x, y = training_set(select_mdgms(args.data / "mdgm", TRAIN_DAYS), reference_dir, args.pixels,
+                        np.random.default_rng(args.seed))
+    classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=63,
+                                                random_state=args.seed).fit(x, y)
+    print(f"gradient boosting: {len(y):,} pixels of P01 days 01-14 ({y.mean():.1%} cloud), "
+          f"{x.shape[1]} features, trained in {time.time() - started:.0f} s; threshold 0.5")
+    unet = load_model(args.model) if args.model else None
+    totals = {}
+    for path in select_mdgms(args.data / "mdgm", VAL_DAYS):
+        sol, mdgm = load_sol(sol_name(path), reference_dir, path)
+        gbm = gbm_probability(classifier, sol, mdgm)
+        rows = {"gradient boosting": as_mask(gbm, 0.5)}
+        if unet:
+            net = probability_on_sol(path, reference_dir, unet, buffer=-4.0, tile_size=None)[1]
+            rows[f"U-Net {unet.label} (c = -4)"] = as_mask(net, unet.threshold)
+            mean = np.where((gbm == grid.NODATA) | (net == grid.NODATA), grid.NODATA, (gbm + net) / 2)
+            rows["average of both probabilities"] = as_mask(mean, (0.5 + unet.threshold) / 2)
+        for method, mask in rows.items():
+            c = confusion(mask, sol.reference, sol.data)
+            totals[method] = totals.get(method, Confusion()) + c
+            m = c.metrics()
+            print(f"{sol.name}  {method:40s} IoU {m['iou']:.3f}  F1 {m['f1']:.3f}  "
+                  f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  coverage {m['coverage']:.3f}")
+    for method, c in totals.items():
+        m = c.metrics()
+        print(f"pooled     {method:40s} IoU {m['iou']:.3f}  F1 {m['f1']:.3f}  "
+              f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  coverage {m['coverage']:.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
