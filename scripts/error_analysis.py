@@ -16,7 +16,7 @@ from scipy import ndimage
 from mars_cloudmask_plugin.evaluate import probability_on_sol, select_mdgms
 from mars_cloudmask_plugin.grid import NODATA, rows_between
 from mars_cloudmask_plugin.mdgm import read_mdgm
-from mars_cloudmask_plugin.metrics import Confusion, confusion, confusions_by_threshold
+from mars_cloudmask_plugin.metrics import Confusion, confusion, confusions_by_threshold, reference_path_for
 from mars_cloudmask_plugin.model import load_model
 
 EDGE_DISTANCES = (1, 2, 3, 5, 10, 20)
@@ -24,6 +24,16 @@ SHIFTS = (-2, -1, 0, 1, 2)
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 LATITUDE_BANDS = tuple((south, south + 10) for south in range(-50, 80, 10))
 BLUE_LEVELS = tuple(range(60, 141, 2))
+
+
+def reference_values(path):
+    """The reference's raw cloudmask values, north row first (cloud values are a brightness number)."""
+    import netCDF4
+    with netCDF4.Dataset(path) as ds:
+        ds.set_auto_mask(False)
+        values = np.asarray(ds.variables["cloudmask"][:], np.float32)
+        ascending = ds.variables["latitude"][0] < ds.variables["latitude"][-1]
+    return values[::-1] if ascending else values
 
 
 def band_mask(shape, south, north):
@@ -56,6 +66,7 @@ def main(argv=None):
     by_threshold = [Confusion() for _ in THRESHOLDS]
     by_band = {band: Confusion() for band in LATITUDE_BANDS}
     blue_by_band = {band: [Confusion() for _ in BLUE_LEVELS] for band in LATITUDE_BANDS}
+    brightness = []
     print(f"{model.label}, buffer {args.buffer:g}, threshold {model.threshold:g}")
     print("sol          share of FP / FN within d px of a reference edge, d = " + " ".join(map(str, EDGE_DISTANCES)))
     for path in select_mdgms(args.data / "mdgm", args.days):
@@ -69,6 +80,9 @@ def main(argv=None):
             shifted[dy, dx] += confusion(mask, ref, data)
         by_threshold = [a + b for a, b in zip(by_threshold, confusions_by_threshold(prob, ref, data, THRESHOLDS))]
         blue = read_mdgm(path).rgb[..., 2].astype(np.float32)
+        values = reference_values(reference_path_for(sol.name, args.data / "cloudmask"))
+        cloud = (ref == 1) & data
+        brightness.append((sol.name, np.corrcoef(values[cloud], blue[cloud])[0, 1], np.median(values[cloud] - blue[cloud])))
         mask = np.where(prob == NODATA, NODATA, prob >= model.threshold).astype(np.int16)
         for band in LATITUDE_BANDS:
             inside = data & band_mask(ref.shape, *band)
@@ -80,6 +94,8 @@ def main(argv=None):
     for dy in SHIFTS:
         print(f"{dy:+6d} " + " ".join(f"{shifted[dy, dx].metrics()['iou']:6.3f}" for dx in SHIFTS))
     print("pooled IoU by threshold: " + ", ".join(f"{t:g}: {c.metrics()['iou']:.3f}" for t, c in zip(THRESHOLDS, by_threshold)))
+    print("reference cloud values vs the MDGM's blue band on cloud pixels: " + ", ".join(
+        f"{name} r = {r:.3f} (median difference {d:+.0f})" for name, r, d in brightness))
     print_bands(by_band, blue_by_band)
 
 
