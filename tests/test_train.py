@@ -212,3 +212,17 @@ def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_mo
     assert (y[..., 0] * y[..., 1]).max() == 1                       # no weak patch: reference clouds scored again
     final = train(config, tmp_path / "run", log=lambda line: None)
     assert read_metadata(final)["weak_label_sols"] == ["P01_day03"]
+
+
+def test_committed_training_configs_load_and_never_train_on_the_validation_sols(repo_root):
+    from mars_cloudmask_plugin.train import TrainConfig
+    from mars_cloudmask_plugin.unet import is_valid_input_size
+    configs = sorted((repo_root / "models" / "training").glob("*.json"))
+    assert configs
+    for path in configs:
+        config = TrainConfig(**json.loads(path.read_text()))
+        assert is_valid_input_size(config.patch, config.depth), path.name
+        assert not set(config.train_days) & set(config.val_days), path.name
+        weak = " ".join(mdgm for mdgm, _ in config.weak_sols)
+        assert not any(day in weak for day in config.val_days), path.name
+        assert (config.weak_share > 0) == bool(config.weak_sols), path.name
