@@ -4,7 +4,7 @@ latitude), trained on the reference masks of P01 days 01-14 and scored on days 1
 `mars-cloudmask evaluate` scores the U-Net (reference valid AND the MDGM has data; every such
 pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
 
-    .venv/bin/python scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--data ../shared/data/P01]
+    .venv/bin/python scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
 
 With --model it also scores the average of the two probabilities (a stacking check, not a product).
 Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes nothing.
@@ -27,11 +27,12 @@ BOX_SIZES = (5, 15, 45)
 TRAIN_DAYS, VAL_DAYS = "1-14", "15-18"
 
 
-def features(rgb):
+def features(rgb, ratios=True):
     """(rows, cols, 21) float32: R, G, B, b/r, g/r, then each of those five box-averaged at 5, 15
-    and 45 px (longitude wraps around the globe), then latitude in degrees."""
+    and 45 px (longitude wraps around the globe), then latitude in degrees; without `ratios`,
+    the same for R, G and B alone (13 features)."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
-    base = [r, g, b, b / np.maximum(r, 1), g / np.maximum(r, 1)]
+    base = [r, g, b] + ([b / np.maximum(r, 1), g / np.maximum(r, 1)] if ratios else [])
     boxed = [ndimage.uniform_filter(f, size, mode=("nearest", "wrap")) for size in BOX_SIZES for f in base]
     lat = np.broadcast_to(grid.latitude_of_row(np.arange(rgb.shape[0])).astype(np.float32)[:, None], r.shape)
     return np.stack(base + boxed + [lat], axis=-1)
@@ -41,23 +42,23 @@ def scored_pixels(sol):
     return (sol.reference != grid.NODATA) & sol.data
 
 
-def training_set(paths, reference_dir, pixels, rng):
+def training_set(paths, reference_dir, pixels, rng, ratios=True):
     """`pixels` scored pixels drawn evenly from the training sols: (features, labels)."""
     xs, ys = [], []
     for path in paths:
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
         rows, cols = np.nonzero(scored_pixels(sol))
         pick = rng.choice(rows.size, min(rows.size, pixels // len(paths)), replace=False)
-        xs.append(features(mdgm.rgb)[rows[pick], cols[pick]])
+        xs.append(features(mdgm.rgb, ratios)[rows[pick], cols[pick]])
         ys.append(sol.reference[rows[pick], cols[pick]] == 1)
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def gbm_probability(classifier, sol, mdgm):
+def gbm_probability(classifier, sol, mdgm, ratios=True):
     """Global probability raster, -999 where the pixel is not scored."""
     probability = np.full(sol.reference.shape, grid.NODATA, np.float32)
     where = scored_pixels(sol)
-    probability[where] = classifier.predict_proba(features(mdgm.rgb)[where])[:, 1]
+    probability[where] = classifier.predict_proba(features(mdgm.rgb, ratios)[where])[:, 1]
     return probability
 
 
@@ -72,11 +73,13 @@ def main(argv=None):
     ap.add_argument("--pixels", type=int, default=2_000_000, help="training pixels drawn from days 01-14")
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "P01")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--without-ratios", action="store_true", help="leave out the blue/red and green/red features")
     args = ap.parse_args(argv)
     reference_dir = args.data / "cloudmask"
     started = time.time()
+    ratios = not args.without_ratios
     x, y = training_set(select_mdgms(args.data / "mdgm", TRAIN_DAYS), reference_dir, args.pixels,
-                        np.random.default_rng(args.seed))
+                        np.random.default_rng(args.seed), ratios)
     classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=63,
                                                 random_state=args.seed).fit(x, y)
     print(f"gradient boosting: {len(y):,} pixels of P01 days 01-14 ({y.mean():.1%} cloud), "
@@ -85,7 +88,7 @@ def main(argv=None):
     totals = {}
     for path in select_mdgms(args.data / "mdgm", VAL_DAYS):
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
-        gbm = gbm_probability(classifier, sol, mdgm)
+        gbm = gbm_probability(classifier, sol, mdgm, ratios)
         rows = {"gradient boosting": as_mask(gbm, 0.5)}
         if unet:
             net = probability_on_sol(path, reference_dir, unet, buffer=-4.0, tile_size=None)[1]
