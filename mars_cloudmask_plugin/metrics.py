@@ -89,8 +89,15 @@ def binary_mask(values, path=None, nodata=grid.NODATA):
 
 def read_netcdf_mask(path):
     """(mask, attributes) of a cloud-mask NetCDF (reference masks, the paper's masks, ours): the
-    mask as Int16 on the global grid, north row first (1 cloud, 0 clear, -999 ignore); files that
-    store latitude ascending (all of these do) are flipped."""
+    mask as Int16 on the global grid, north row first (1 cloud, 0 clear, -999 ignore)."""
+    values, attrs = read_netcdf_values(path)
+    return binary_mask(values, path), attrs
+
+
+def read_netcdf_values(path):
+    """(values, attributes) of a cloud-mask NetCDF as stored (float32; the reference masks keep a
+    brightness number 1..255 for cloud), on the global grid, north row first: files that store
+    latitude ascending (all of these do) are flipped."""
     import netCDF4
     path = Path(path)
     try:
@@ -105,7 +112,7 @@ def read_netcdf_mask(path):
         raise CloudmaskError(path, f"cloudmask is {values.shape}, not on the {grid.HEIGHT} x {grid.WIDTH} grid")
     if lat[0] < lat[-1]:
         values = values[::-1]
-    return binary_mask(values, path), attrs
+    return values, attrs
 
 
 def read_reference(path):

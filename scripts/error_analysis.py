@@ -16,7 +16,9 @@ from scipy import ndimage
 from mars_cloudmask_plugin.evaluate import probability_on_sol, select_mdgms
 from mars_cloudmask_plugin.grid import NODATA, rows_between
 from mars_cloudmask_plugin.mdgm import read_mdgm
-from mars_cloudmask_plugin.metrics import Confusion, confusion, confusions_by_threshold, reference_path_for
+from mars_cloudmask_plugin.metrics import (Confusion, confusion, confusions_by_threshold, read_netcdf_values,
+                                           reference_path_for)
+from mars_cloudmask_plugin.postfilter import mask_from_probability
 from mars_cloudmask_plugin.model import load_model
 
 EDGE_DISTANCES = (1, 2, 3, 5, 10, 20)
@@ -24,16 +26,6 @@ SHIFTS = (-2, -1, 0, 1, 2)
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 LATITUDE_BANDS = tuple((south, south + 10) for south in range(-50, 80, 10))
 BLUE_LEVELS = tuple(range(60, 141, 2))
-
-
-def reference_values(path):
-    """The reference's raw cloudmask values, north row first (cloud values are a brightness number)."""
-    import netCDF4
-    with netCDF4.Dataset(path) as ds:
-        ds.set_auto_mask(False)
-        values = np.asarray(ds.variables["cloudmask"][:], np.float32)
-        ascending = ds.variables["latitude"][0] < ds.variables["latitude"][-1]
-    return values[::-1] if ascending else values
 
 
 def band_mask(shape, south, north):
@@ -74,16 +66,16 @@ def main(argv=None):
         ref, data = sol.reference, sol.data
         fp, fn = edge_shares(prob, ref, data, model.threshold)
         print(f"{path.name[:9]}    FP {' '.join(f'{x:.2f}' for x in fp)}   FN {' '.join(f'{x:.2f}' for x in fn)}")
+        rgb = read_mdgm(path).rgb
         for (dy, dx) in shifted:
             moved = np.roll(prob, (dy, dx), axis=(0, 1))
-            mask = np.where(moved == NODATA, NODATA, moved >= model.threshold).astype(np.int16)
-            shifted[dy, dx] += confusion(mask, ref, data)
+            shifted[dy, dx] += confusion(mask_from_probability(moved, rgb, model.threshold), ref, data)
         by_threshold = [a + b for a, b in zip(by_threshold, confusions_by_threshold(prob, ref, data, THRESHOLDS))]
-        blue = read_mdgm(path).rgb[..., 2].astype(np.float32)
-        values = reference_values(reference_path_for(sol.name, args.data / "cloudmask"))
+        blue = rgb[..., 2].astype(np.float32)
+        values = read_netcdf_values(reference_path_for(sol.name, args.data / "cloudmask"))[0]
         cloud = (ref == 1) & data
         brightness.append((sol.name, np.corrcoef(values[cloud], blue[cloud])[0, 1], np.median(values[cloud] - blue[cloud])))
-        mask = np.where(prob == NODATA, NODATA, prob >= model.threshold).astype(np.int16)
+        mask = mask_from_probability(prob, rgb, model.threshold)
         for band in LATITUDE_BANDS:
             inside = data & band_mask(ref.shape, *band)
             by_band[band] += confusion(mask, ref, inside)

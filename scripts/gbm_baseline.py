@@ -21,6 +21,7 @@ from mars_cloudmask_plugin import grid
 from mars_cloudmask_plugin.evaluate import load_sol, probability_on_sol, select_mdgms
 from mars_cloudmask_plugin.mdgm import sol_name
 from mars_cloudmask_plugin.metrics import Confusion, confusion
+from mars_cloudmask_plugin.postfilter import mask_from_probability
 from mars_cloudmask_plugin.model import load_model
 
 BOX_SIZES = (5, 15, 45)
@@ -62,10 +63,6 @@ def gbm_probability(classifier, sol, mdgm, ratios=True):
     return probability
 
 
-def as_mask(probability, threshold):
-    return np.where(probability == grid.NODATA, grid.NODATA, probability >= threshold).astype(np.int16)
-
-
 def main(argv=None):
     from sklearn.ensemble import HistGradientBoostingClassifier
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -89,12 +86,12 @@ def main(argv=None):
     for path in select_mdgms(args.data / "mdgm", VAL_DAYS):
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
         gbm = gbm_probability(classifier, sol, mdgm, ratios)
-        rows = {"gradient boosting": as_mask(gbm, 0.5)}
+        rows = {"gradient boosting": mask_from_probability(gbm, mdgm.rgb, 0.5)}
         if unet:
             net = probability_on_sol(path, reference_dir, unet, buffer=-4.0, tile_size=None)[1]
-            rows[f"U-Net {unet.label} (c = -4)"] = as_mask(net, unet.threshold)
+            rows[f"U-Net {unet.label} (c = -4)"] = mask_from_probability(net, mdgm.rgb, unet.threshold)
             mean = np.where((gbm == grid.NODATA) | (net == grid.NODATA), grid.NODATA, (gbm + net) / 2)
-            rows["average of both probabilities"] = as_mask(mean, (0.5 + unet.threshold) / 2)
+            rows["average of both probabilities"] = mask_from_probability(mean, mdgm.rgb, (0.5 + unet.threshold) / 2)
         for method, mask in rows.items():
             c = confusion(mask, sol.reference, sol.data)
             totals[method] = totals.get(method, Confusion()) + c
