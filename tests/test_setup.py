@@ -34,11 +34,11 @@ def _tensorflow_requirement(repo_root, tmp_path, gpu, choice=None):
                           capture_output=True, text=True)
 
 
-def test_setup_installs_the_cuda_build_of_tensorflow_where_a_gpu_answers(repo_root, tmp_path):
+def test_tensorflow_requirement_is_the_cuda_build_where_a_gpu_answers(repo_root, tmp_path):
     assert _tensorflow_requirement(repo_root, tmp_path, gpu=True).stdout.strip() == "tensorflow[and-cuda]==2.17.1"
 
 
-def test_setup_installs_the_cpu_build_of_tensorflow_without_a_gpu(repo_root, tmp_path):
+def test_tensorflow_requirement_is_the_cpu_build_without_a_gpu(repo_root, tmp_path):
     assert _tensorflow_requirement(repo_root, tmp_path, gpu=False).stdout.strip() == "tensorflow-cpu==2.17.1"
 
 
@@ -48,3 +48,16 @@ def test_tensorflow_build_can_be_forced_and_a_wrong_choice_is_refused(repo_root,
         "tensorflow[and-cuda]==2.17.1"
     wrong = _tensorflow_requirement(repo_root, tmp_path, gpu=False, choice="rocm")
     assert wrong.returncode == 2 and "MARS_CLOUDMASK_TF must be cpu, cuda or auto" in wrong.stderr
+
+
+def test_setup_installed_the_tensorflow_build_the_requirement_script_names(repo_root):
+    if not (repo_root / ".venv" / ".mars-cloudmask-setup").exists():
+        pytest.skip("the set-up script has not been run in this checkout")
+    wanted = subprocess.run(["bash", str(repo_root / "scripts" / "tensorflow_requirement.sh")], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    name, version = wanted.split("[")[0].split("==")
+    installed = subprocess.run([str(repo_root / ".venv" / "bin" / "python"), "-c",
+                                f"import importlib.metadata as m; print(m.version({name!r}))"],
+                               capture_output=True, text=True)
+    assert installed.returncode == 0, f"{name} is not installed in .venv: {installed.stderr[-300:]}"
+    assert installed.stdout.strip() == version
