@@ -2,14 +2,14 @@
 done, go on past bad files. `run_job` is a plain module-level function so process pools and Dask
 workers can run it."""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .archive import find_mdgms
 from .errors import Cancelled, CloudmaskError
-from .pipeline import make_cloudmask, output_paths, write_products
+from .options import MaskOptions
+from .pipeline import make_products, output_paths
 from .writers import check_writable_folder
-
-MDGM_PATTERNS = ("*_zequat.jpg", "*_zequat.jpeg", "*_zequat.JPG")
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,6 @@ class Outcome:
                 f"valid {100 * self.valid_fraction:.1f}% of the globe, {self.seconds:.1f} s")
 
 
-def find_mdgms(root):
-    """MDGMs below `root` (the distributed archive layout: phase/subphase folders), sorted."""
-    root = Path(root)
-    if not root.is_dir():
-        raise CloudmaskError(root, "archive folder not found")
-    found = {p for pattern in MDGM_PATTERNS for p in root.rglob(pattern)}
-    return sorted(found)
-
-
 def plan_jobs(root, out_dir, formats, probability=False):
     """One Job per MDGM below `root`, outputs mirrored under `out_dir`."""
     root, out_dir = Path(root), Path(out_dir)
@@ -59,20 +50,11 @@ def is_done(job):
 
 def run_job(job, options, model=None, progress=None, cancel=None, overwrite=False):
     """Make one sol's products. Never raises for a bad input: the Outcome says what went wrong."""
-    from .model import load_model
     if not overwrite and is_done(job):
         return Outcome(job.source, "skipped", "outputs exist")
     t0 = time.perf_counter()
     try:
-        for path in job.outputs.values():
-            check_writable_folder(Path(path).parent)
-        from .mdgm import find_sol, read_mdgm
-        mdgm = read_mdgm(job.source)
-        find_sol(mdgm.path, options.ls)            # a missing Ls fails before the model loads
-        model = model or load_model(options.model_path)
-        result = make_cloudmask(mdgm, model, options.ls, options.buffer, options.tiling, options.tile_size,
-                                options.threshold, progress, cancel)
-        write_products(result, job.outputs)
+        result = make_products(job.source, job.outputs, options, model, progress, cancel)
     except CloudmaskError as exc:
         return Outcome(job.source, "failed", str(exc), seconds=time.perf_counter() - t0)
     except Cancelled:
@@ -90,3 +72,50 @@ def failures_report(outcomes):
     lines = [f"{counts['done']} done, {counts['skipped']} skipped (outputs exist), {counts['failed']} failed"]
     lines += [f"  FAILED {o.message}" for o in outcomes if o.status == "failed"]
     return lines
+
+
+@dataclass
+class BatchReport:
+    """What a batch run did: the outcome of each sol it reached, in job order."""
+    total: int
+    outcomes: list = field(default_factory=list)
+    cancelled: bool = False
+
+    def count(self, status):
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def failed(self):
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def lines(self):
+        """The closing lines: counts (and where a cancel stopped the run), then each failed file."""
+        lines = failures_report(self.outcomes)
+        if self.cancelled:
+            lines[0] += f", cancelled after {len(self.outcomes)} of {self.total} sols"
+        return lines
+
+
+def run_batch(root, out_dir, options=MaskOptions(), overwrite=False, workers=0, scheduler=None,
+              on_outcome=None, progress=None, cancel=None):
+    """Every MDGM below the archive folder `root` -> its products in the mirrored tree under
+    `out_dir`: the batch of the CLI, the QGIS batch algorithm and Dask alike. Sols whose outputs
+    exist are skipped unless `overwrite`; a bad file fails alone and the run goes on. Serial runs
+    report `progress(fraction)` and stop at the next tile once `cancel()` is true (Ctrl-C too);
+    `workers` or `scheduler` run the sols on Dask (parallel.run_jobs)."""
+    from .parallel import run_jobs
+    check_writable_folder(out_dir)
+    jobs = plan_jobs(root, out_dir, options.formats, options.probability)
+    if not jobs:
+        raise CloudmaskError(root, "no MDGMs (*_zequat.jpg) found in this folder or below")
+    report = BatchReport(len(jobs))
+
+    def finished(outcome):
+        report.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    try:
+        run_jobs(jobs, options, workers, scheduler, overwrite, finished, progress=progress, cancel=cancel)
+    except Cancelled:
+        report.cancelled = True
+    return report

@@ -1,17 +1,27 @@
 """`mars-cloudmask`: cloud masks from MARCI MDGMs on the command line.
 
-Each subcommand lives in mars_cloudmask_plugin/commands/<name>.py with `register(subparsers)`.
-Errors a user can act on print one line and exit 1; nothing prints a traceback for bad input.
+Each subcommand of the core lives in mars_cloudmask_plugin/commands/<name>.py with
+`register(subparsers)`. The lab's subcommands (train, evaluate, seasons, benchmark) register
+themselves through the entry-point group `mars_cloudmask.commands` (pyproject.toml), so the core
+never imports the lab and works without it. Errors a user can act on print one line and exit 1;
+nothing prints a traceback for bad input.
 """
 import argparse
 import importlib
 import os
 import sys
+from importlib.metadata import entry_points
 
 from . import __version__
 from .errors import Cancelled, CloudmaskError
 
-COMMANDS = ("predict", "batch", "train", "evaluate", "seasons", "benchmark")
+COMMANDS = ("predict", "batch")
+COMMAND_GROUP = "mars_cloudmask.commands"
+
+
+def extra_commands():
+    """(name, register) of the subcommands other packages add (the lab), in name order."""
+    return sorted((ep.name, ep) for ep in entry_points(group=COMMAND_GROUP))
 
 
 def build_parser():
@@ -23,6 +33,9 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).register(sub)
+    for name, entry in extra_commands():
+        if name not in COMMANDS:
+            entry.load()(sub)
     return parser
 
 

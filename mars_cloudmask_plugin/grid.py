@@ -5,8 +5,6 @@ so the raster's outer edges are lon -180.05..179.95 and lat -90.05..90.05.
 """
 import math
 
-import numpy as np
-
 WIDTH = 3600
 HEIGHT = 1801
 PIXEL_DEG = 0.1
@@ -30,10 +28,12 @@ def affine_transform():
 
 
 def latitude_of_row(row):
+    import numpy as np  # here, not at the top: the QGIS toolbox reads the constants without numpy
     return 90.0 - PIXEL_DEG * np.asarray(row, dtype=float)
 
 
 def longitude_of_column(col):
+    import numpy as np
     return -180.0 + PIXEL_DEG * np.asarray(col, dtype=float)
 
 

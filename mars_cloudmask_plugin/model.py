@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CloudmaskError
+from .postfilter import DEFAULT_THRESHOLD
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "mars_cloudmask_unet.keras"
@@ -32,7 +33,7 @@ class CloudModel:
 
     @property
     def threshold(self):
-        return float(self.metadata.get("threshold", 0.5))
+        return float(self.metadata.get("threshold", DEFAULT_THRESHOLD))
 
     @property
     def margin(self):
@@ -64,7 +65,7 @@ class CloudModel:
         return self._predict_fn(batch).numpy()[..., 0]
 
 
-def model_metadata(keras_model, *, name, version, width, depth=4, threshold=0.5, tile_size=668, **extra):
+def model_metadata(keras_model, *, name, version, width, depth=4, threshold=DEFAULT_THRESHOLD, tile_size=668, **extra):
     """The metadata every shipped or trained model file carries."""
     from .unet import margin
     latitude = keras_model.inputs[0].shape[-1] == 4
@@ -124,7 +125,6 @@ def load_model(path=None):
     key = (str(path), path.stat().st_mtime_ns)
     if key not in _cache:
         import keras
-        from . import losses  # noqa: F401  registers the training loss so checkpoints load too
         try:
             keras_model = keras.saving.load_model(path, compile=False)
         except Exception as exc:  # Keras raises many types for a damaged archive

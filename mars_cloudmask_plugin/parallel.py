@@ -60,12 +60,13 @@ def worker_task(job, options, overwrite=False, tf_threads=None):
 
 
 def run_jobs(jobs, options, workers=0, scheduler=None, overwrite=False, on_outcome=None, stamps=None,
-             tf_threads=None):
+             tf_threads=None, progress=None, cancel=None):
     """Outcomes of `jobs`, in job order; `on_outcome(outcome)` is called as each one finishes.
 
-    workers=0 and no scheduler: serial, in this process. `stamps`, if a list, receives each
-    parallel task's Stamp. Ctrl-C stops the run (raising Cancelled) after shutting the cluster down;
-    the sols already written stay, and a rerun resumes after them.
+    workers=0 and no scheduler: serial, in this process, with `progress(fraction of the run)` and
+    `cancel()` honoured between sols and between tiles. `stamps`, if a list, receives each
+    parallel task's Stamp. Ctrl-C (or cancel) stops the run, raising Cancelled, after shutting the
+    cluster down; the sols already written stay, and a rerun resumes after them.
     """
     on_outcome = on_outcome or (lambda outcome: None)
     outcomes = [None] * len(jobs)
@@ -79,15 +80,26 @@ def run_jobs(jobs, options, workers=0, scheduler=None, overwrite=False, on_outco
     if not todo:
         return outcomes
     if not workers and not scheduler:
-        try:
-            for i in todo:
-                outcomes[i] = run_job(jobs[i], options, overwrite=overwrite)
-                on_outcome(outcomes[i])
-        except KeyboardInterrupt:
-            raise Cancelled() from None
+        _run_serially(jobs, todo, outcomes, options, overwrite, on_outcome, progress, cancel)
         return outcomes
     _run_on_dask(jobs, todo, outcomes, options, workers, scheduler, overwrite, on_outcome, stamps, tf_threads)
     return outcomes
+
+
+def _run_serially(jobs, todo, outcomes, options, overwrite, on_outcome, progress, cancel):
+    from .model import load_model
+    model = load_model(options.model_path)     # once for the run; a bad model file fails it here
+    report = progress or (lambda fraction: None)
+    try:
+        for n, i in enumerate(todo):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            start, step = n / len(todo), 1 / len(todo)
+            outcomes[i] = run_job(jobs[i], options, model, lambda f: report(start + step * f), cancel, overwrite)
+            on_outcome(outcomes[i])
+            report(start + step)
+    except KeyboardInterrupt:
+        raise Cancelled() from None
 
 
 def _run_on_dask(jobs, todo, outcomes, options, workers, scheduler, overwrite, on_outcome, stamps, tf_threads):

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, grid
+from . import __version__
+from .archive import find_sol
 from .bounds import DEFAULT_BUFFER
 from .crop import pad_area, prediction_area
-from .mdgm import Mdgm, find_sol, has_data, read_mdgm
+from .mdgm import Mdgm, has_data, read_mdgm
+from .options import DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles, strip_tile
-from .writers import write_geotiff, write_netcdf
-
-FORMATS = ("tif", "nc")
+from .writers import check_writable_folder, write_geotiff, write_netcdf
 
 
 @dataclass
@@ -45,12 +45,17 @@ class MaskResult:
         return fractions(self.mask)
 
     def tags(self):
-        """Provenance written into every output."""
-        return {"LS": f"{self.sol.ls:g}", "MARS_YEAR": self.sol.mars_year, "SOL": self.sol.name,
-                "SOURCE_FILE": self.source.name, "MODEL": self.model_label, "THRESHOLD": f"{self.threshold:g}",
-                "TILING_MODE": self.layout.mode, "TILE_SIZE": "x".join(map(str, self.layout.tile)),
-                "LAT_NORTH": f"{self.area.lat_north:.3f}", "LAT_SOUTH": f"{self.area.lat_south:.3f}",
-                "SOFTWARE": f"mars-cloudmask {__version__}"}
+        return provenance_tags(self.source, self.sol, self.area, self.layout, self.model_label, self.threshold)
+
+
+def provenance_tags(source, sol, area, layout, model_label, threshold):
+    """Provenance written into every output of a model run (mask, NetCDF, probability)."""
+    ls = float("nan") if sol.ls is None else sol.ls
+    return {"LS": f"{ls:g}", "MARS_YEAR": sol.mars_year, "SOL": sol.name,
+            "SOURCE_FILE": Path(source).name, "MODEL": model_label, "THRESHOLD": f"{threshold:g}",
+            "TILING_MODE": layout.mode, "TILE_SIZE": "x".join(map(str, layout.tile)),
+            "LAT_NORTH": f"{area.lat_north:.3f}", "LAT_SOUTH": f"{area.lat_south:.3f}",
+            "SOFTWARE": f"mars-cloudmask {__version__}"}
 
 
 class _Stopwatch:
@@ -82,7 +87,7 @@ def resolve_tile_size(tile_size, tiling, model, area_shape):
     return model.tile_size if tile_size == "model" else tile_size
 
 
-def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="auto",
+def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILING, tile_size=DEFAULT_TILE_SIZE,
                     progress=None, cancel=None, watch=None):
     """Cloud probability over the prediction area: (probability of the area, area, layout)."""
     watch = watch or _Stopwatch()
@@ -92,7 +97,7 @@ def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling="seamless", t
     return prob, area, layout
 
 
-def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="auto", progress=None, cancel=None,
+def probability_in_area(mdgm, area, model, tiling=DEFAULT_TILING, tile_size=DEFAULT_TILE_SIZE, progress=None, cancel=None,
                         watch=None):
     """Cloud probability over `area` of the MDGM: (probability of the area, tile layout)."""
     watch = watch or _Stopwatch()
@@ -116,20 +121,7 @@ def probability_in_area(mdgm, area, model, tiling="seamless", tile_size="auto", 
     return prob, layout
 
 
-@dataclass(frozen=True)
-class MaskOptions:
-    """Everything a user can choose for one mask, shared by the CLI, batch runs and QGIS."""
-    ls: float = None
-    buffer: float = DEFAULT_BUFFER
-    tiling: str = "seamless"
-    tile_size: object = "auto"       # "auto" (resolve_tile_size), input side (16k + 124), "model", or None (whole)
-    threshold: float = None          # None: the model's own
-    model_path: str = None           # None: the shipped model
-    formats: tuple = FORMATS
-    probability: bool = False
-
-
-def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling="seamless", tile_size="auto",
+def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILING, tile_size=DEFAULT_TILE_SIZE,
                    threshold=None, progress=None, cancel=None):
     """Read (unless given an Mdgm), predict and post-filter one MDGM; nothing is written."""
     watch = _Stopwatch()
@@ -168,3 +160,19 @@ def write_products(result, paths):
         write_geotiff(paths["probability"], result.probability, tags)
     result.seconds["write"] = time.perf_counter() - t
     return list(paths.values())
+
+
+def make_products(source, paths, options=MaskOptions(), model=None, progress=None, cancel=None):
+    """One MDGM file in, its products (`paths` from output_paths) written: the whole chain as the
+    `cloudmask` algorithm, `predict` and every batch sol run it. Inputs that cannot work fail
+    before the model loads (output folders, the MDGM, its Ls); the MaskResult says what was made."""
+    from .model import load_model
+    for path in paths.values():
+        check_writable_folder(Path(path).parent)
+    mdgm = read_mdgm(source)
+    find_sol(mdgm.path, options.ls)
+    model = model or load_model(options.model_path)
+    result = make_cloudmask(mdgm, model, options.ls, options.buffer, options.tiling, options.tile_size,
+                            options.threshold, progress, cancel)
+    write_products(result, paths)
+    return result

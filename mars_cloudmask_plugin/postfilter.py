@@ -4,9 +4,10 @@ import numpy as np
 
 from . import grid
 from .mdgm import has_data
+from .options import DEFAULT_THRESHOLD
 
 
-def global_mask(prob_area, area, rgb, threshold=0.5):
+def global_mask(prob_area, area, rgb, threshold=DEFAULT_THRESHOLD):
     """Int16 mask on the full 1801 x 3600 grid: 1 cloud, 0 clear, -999 invalid or outside."""
     mask = np.full((grid.HEIGHT, grid.WIDTH), grid.NODATA, np.int16)
     rows, cols = area.slices
@@ -23,7 +24,7 @@ def global_probability(prob_area, area, rgb):
     return out
 
 
-def mask_from_probability(probability, rgb, threshold=0.5):
+def mask_from_probability(probability, rgb, threshold=DEFAULT_THRESHOLD):
     """Int16 mask from a global probability raster (-999 kept) and its MDGM: the post-filter step
     on its own, as the QGIS `postfilter` algorithm exposes it."""
     valid = (probability != grid.NODATA) & np.isfinite(probability) & has_data(rgb)

@@ -1,21 +1,27 @@
-"""Single steps of the chain with plain inputs and outputs, for front ends that expose the chain
-one stretch at a time (the QGIS Processing algorithms `polarcrop`, `cloudprobability` and
-`postfilter`): a prediction area from explicit latitude bounds, the probability over a given area,
-the cropped map, and reading a single-band product back from disk.
+"""The chain one stretch at a time, for front ends that expose its steps (the QGIS Processing
+algorithms `polarcrop`, `cloudprobability` and `postfilter`, chained in the graphical model).
+Each step is one function: file paths and plain values in, files written and a small result out.
 
 Every function here composes the engine's own functions; none changes a result. In particular
-`probability_in_area` over `prediction_area(rgb, ls, buffer)` equals `pipeline.probability_for`.
+`probability_raster` with the bounds of `crop_to_polar_bounds`, then `postfilter_raster`, gives
+the mask of `pipeline.make_products`.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import grid
+from .archive import Sol, find_sol, sol_name
+from .bounds import DEFAULT_BUFFER
 from .crop import Area, prediction_area, usable_columns
 from .errors import CloudmaskError
-from .mdgm import Sol, find_sol, sol_name
-from .pipeline import probability_in_area  # noqa: F401  (the cloudprobability step)
-from .writers import write_geotiff
+from .mdgm import read_mdgm
+from .options import MaskOptions
+from .pipeline import probability_in_area, provenance_tags
+from .postfilter import DEFAULT_THRESHOLD, fractions, global_probability, mask_from_probability
+from .raster import read_global_band
+from .writers import check_writable_folder, write_geotiff
 
 
 def area_between(rgb, lat_north, lat_south, path=None):
@@ -36,7 +42,7 @@ def area_between(rgb, lat_north, lat_south, path=None):
     return Area(row0, row1, cols[0], cols[1], lat_north, lat_south)
 
 
-def resolve_area(mdgm, ls=None, buffer=3.0, lat_north=None, lat_south=None):
+def resolve_area(mdgm, ls=None, buffer=DEFAULT_BUFFER, lat_north=None, lat_south=None):
     """(Area, Sol) for one MDGM: explicit bounds when both are given, else the polar bounds of Ls
     (from `ls`, else the archive's *_ls.txt). With explicit bounds Ls is optional (Sol.ls None)."""
     explicit = lat_north is not None or lat_south is not None
@@ -68,28 +74,75 @@ def write_rgb_geotiff(path, rgb, tags=None, nodata=0):
     return write_geotiff(path, rgb, tags, nodata=nodata)
 
 
-def read_global_band(path, what="raster"):
-    """(array, tags) of band 1 of a single-band raster on the global grid, e.g. a probability raster
-    written by the `cloudprobability` step. Nodata pixels read as grid.NODATA."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
+# -- the steps ---------------------------------------------------------------------------------
 
-    path = Path(path)
-    if not path.exists():
-        raise CloudmaskError(path, f"{what} not found")
-    try:
-        with rasterio.open(path) as src:
-            if (src.width, src.height) != (grid.WIDTH, grid.HEIGHT):
-                raise CloudmaskError(path, f"{what} is {src.width} x {src.height} pixels; expected the global grid "
-                                           f"{grid.WIDTH} x {grid.HEIGHT}")
-            if not src.transform.almost_equals(grid.affine_transform(), precision=1e-6):
-                raise CloudmaskError(path, f"{what} is not on the 0.1-degree global grid (transform "
-                                           f"{tuple(src.transform)[:6]})")
-            if src.count != 1:
-                raise CloudmaskError(path, f"{what} has {src.count} bands; expected 1")
-            array = src.read(1, masked=True)
-            tags = src.tags()
-    except RasterioIOError as exc:
-        raise CloudmaskError(path, f"{what} cannot be read ({str(exc).strip().splitlines()[0]})") from None
-    values = np.ma.filled(array.astype(np.float32), np.float32(grid.NODATA))
-    return values, tags
+@dataclass(frozen=True)
+class CropResult:
+    sol: Sol
+    area: Area
+    output: Path = None
+
+
+def crop_to_polar_bounds(source, output=None, ls=None, buffer=DEFAULT_BUFFER):
+    """The prediction area of an MDGM (polar bounds of its Ls, less the black edge columns) and,
+    when `output` is given, the MDGM cropped to it as an RGB GeoTIFF on the global grid."""
+    if output:
+        check_writable_folder(Path(output).parent)
+    mdgm = read_mdgm(source)
+    area, sol = resolve_area(mdgm, ls, buffer)
+    if output:
+        tags = {"LS": f"{sol.ls:g}", "MARS_YEAR": sol.mars_year, "SOL": sol.name, "SOURCE_FILE": mdgm.path.name,
+                "LAT_NORTH": f"{area.lat_north:.3f}", "LAT_SOUTH": f"{area.lat_south:.3f}"}
+        write_rgb_geotiff(output, crop_to_area(mdgm.rgb, area), tags)
+    return CropResult(sol, area, Path(output) if output else None)
+
+
+@dataclass(frozen=True)
+class ProbabilityResult:
+    sol: Sol
+    area: Area
+    layout: object
+    model_label: str
+    threshold: float          # the model's own, recorded for the post-filter
+    output: Path
+
+
+def probability_raster(source, output, options=MaskOptions(), lat_north=None, lat_south=None,
+                       progress=None, cancel=None):
+    """The tiled U-Net's cloud probability of an MDGM, as a float32 GeoTIFF on the global grid with
+    the run's provenance in its tags (the model's threshold among them). The area is the polar
+    bounds of Ls (`options.ls`, else the archive's table) or the explicit latitude bounds."""
+    from .model import load_model
+    check_writable_folder(Path(output).parent)
+    mdgm = read_mdgm(source)
+    area, sol = resolve_area(mdgm, options.ls, options.buffer, lat_north, lat_south)
+    model = load_model(options.model_path)
+    prob, layout = probability_in_area(mdgm, area, model, options.tiling, options.tile_size, progress, cancel)
+    tags = provenance_tags(mdgm.path, sol, area, layout, model.label, model.threshold)
+    write_geotiff(output, global_probability(prob, area, mdgm.rgb), tags)
+    return ProbabilityResult(sol, area, layout, model.label, model.threshold, Path(output))
+
+
+@dataclass(frozen=True)
+class PostfilterResult:
+    threshold: float
+    cloud_fraction: float
+    valid_fraction: float
+    output: Path
+    warning: str = ""          # e.g. the probability was made from another MDGM
+
+
+def postfilter_raster(probability_path, source, output, threshold=None):
+    """A probability raster (from `probability_raster`) and its MDGM -> the Int16 cloud mask GeoTIFF.
+    `threshold` None: the one recorded in the raster (tag THRESHOLD), else DEFAULT_THRESHOLD."""
+    check_writable_folder(Path(output).parent)
+    probability, tags = read_global_band(probability_path, "probability raster")
+    mdgm = read_mdgm(source)
+    made_from = tags.get("SOURCE_FILE")
+    warning = (f"{probability_path}: was made from {made_from}, not from {mdgm.path.name}"
+               if made_from and made_from != mdgm.path.name else "")
+    if threshold is None:
+        threshold = float(tags.get("THRESHOLD", DEFAULT_THRESHOLD))
+    mask = mask_from_probability(probability, mdgm.rgb, threshold)
+    write_geotiff(output, mask, dict(tags, THRESHOLD=f"{threshold:g}", SOURCE_FILE=mdgm.path.name))
+    return PostfilterResult(threshold, *fractions(mask), Path(output), warning)

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import Cancelled, CloudmaskError
+from .options import MODES
 from .unet import is_valid_input_size, valid_input_size
-
-MODES = ("seamless", "blend")
 
 
 @dataclass(frozen=True)

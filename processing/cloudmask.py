@@ -1,14 +1,18 @@
 """[cloudmask] MDGM -> cloud mask, end to end."""
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterRasterDestination
 
-from .base import MODEL_MODULES, CloudmaskAlgorithm, progress_to, tr, writable_folder
+from ..mars_cloudmask_plugin import options
+from .algorithm import EngineAlgorithm, progress_to
+from .parameters import mdgm_parameter, mdgm_path, option_parameter, raster_output, read_mask_options, writable_folder
+from .runtime import MODEL_MODULES, NETCDF_MODULES
+from .translate import tr
 
 
-class CloudMaskAlgorithm(CloudmaskAlgorithm):
+class CloudMaskAlgorithm(EngineAlgorithm):
     NAME = "cloudmask"
     DISPLAY_NAME = "Cloud mask from an MDGM"
     TAGS = ("U-Net", "mask", "GeoTIFF", "NetCDF")
-    MODULES = MODEL_MODULES + ("netCDF4",)
+    MODULES = MODEL_MODULES + NETCDF_MODULES
     HELP = """
 Makes the water-ice cloud mask of one MARCI Mars Daily Global Map: polar bounds from Ls, tiled
 U-Net, threshold and post-filter, in one step (the same result as chaining "Crop to polar bounds",
@@ -25,50 +29,53 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
 (or "Cloud masks for an archive folder") for many sols.
 """
 
+    INPUT, OUTPUT, OUTPUT_NETCDF, OUTPUT_PROBABILITY = "INPUT", "OUTPUT", "OUTPUT_NETCDF", "OUTPUT_PROBABILITY"
+    CLOUD_FRACTION, VALID_FRACTION = "CLOUD_FRACTION", "VALID_FRACTION"
+    LS, LAT_NORTH, LAT_SOUTH = options.LS.key, "LAT_NORTH", "LAT_SOUTH"
+    OPTIONS = (options.LS, options.BUFFER, options.TILING, options.MODEL, options.TILE_SIZE, options.THRESHOLD)
+
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.add_mdgm()
-        self.add_ls_and_buffer()
-        self.add_model_options()
-        self.add_threshold("Probability at or above which a pixel is cloud, 0 to 1. Empty: the model's own.")
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT", tr("Cloud mask")),
+        self.add(mdgm_parameter(self.INPUT))
+        for spec in self.OPTIONS:
+            self.add(option_parameter(spec))
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Cloud mask")),
                  "Int16 GeoTIFF: 1 cloud, 0 clear, -999 invalid.")
-        self.add(QgsProcessingParameterFileDestination("OUTPUT_NETCDF", tr("Cloud mask as NetCDF"),
+        self.add(QgsProcessingParameterFileDestination(self.OUTPUT_NETCDF, tr("Cloud mask as NetCDF"),
                                                        fileFilter="NetCDF (*.nc)", optional=True,
                                                        createByDefault=False),
                  "CF-1.8 NetCDF: cloudmask(latitude, longitude), latitude ascending as in the reference masks.")
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT_PROBABILITY", tr("Cloud probability"),
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT_PROBABILITY, tr("Cloud probability"),
                                                          optional=True, createByDefault=False),
                  "Float32 GeoTIFF, 0..1, nodata -999.")
-        self.add_number_output("CLOUD_FRACTION", "Cloud fraction of the valid pixels")
-        self.add_number_output("VALID_FRACTION", "Valid fraction of the globe")
-        self.add_number_output("LS", "Solar longitude Ls used (degrees)")
-        self.add_number_output("LAT_NORTH", "North bound latN (degrees)")
-        self.add_number_output("LAT_SOUTH", "South bound latS (degrees)")
+        self.add_number_output(self.CLOUD_FRACTION, "Cloud fraction of the valid pixels")
+        self.add_number_output(self.VALID_FRACTION, "Valid fraction of the globe")
+        self.add_number_output(self.LS, "Solar longitude Ls used (degrees)")
+        self.add_number_output(self.LAT_NORTH, "North bound latN (degrees)")
+        self.add_number_output(self.LAT_SOUTH, "South bound latS (degrees)")
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import mdgm as engine_mdgm, pipeline
-        mdgm = engine_mdgm.read_mdgm(self.mdgm_path(parameters, context))
-        ls = self.optional_number(parameters, "LS", context)
-        engine_mdgm.find_sol(mdgm.path, ls)  # a missing Ls fails before the model loads
-        paths = {"tif": self.raster_output(parameters, "OUTPUT", context, style="cloudmask"),
-                 "nc": self.parameterAsFileOutput(parameters, "OUTPUT_NETCDF", context),
-                 "probability": self.raster_output(parameters, "OUTPUT_PROBABILITY", context, style="probability")}
+        from ..mars_cloudmask_plugin import pipeline
+        paths = self.output_paths(parameters, context)
+        result = pipeline.make_products(mdgm_path(self, parameters, context, self.INPUT), paths,
+                                        read_mask_options(self, parameters, context, self.OPTIONS),
+                                        progress=progress_to(feedback, 2, 95), cancel=feedback.isCanceled)
+        cloud, valid = result.fractions
+        feedback.pushInfo(tr("{}: Ls {:g}, model {}, {} tiles ({}), threshold {:g}: cloud {:.1f}% of valid pixels, "
+                             "valid {:.1f}% of the globe").format(
+            result.sol.name, result.sol.ls, result.model_label, len(result.layout.offsets), result.layout.mode,
+            result.threshold, 100 * cloud, 100 * valid))
+        feedback.setProgress(100)
+        return {self.OUTPUT: paths["tif"], self.OUTPUT_NETCDF: paths.get("nc"),
+                self.OUTPUT_PROBABILITY: paths.get("probability"), self.CLOUD_FRACTION: cloud,
+                self.VALID_FRACTION: valid, self.LS: result.sol.ls, self.LAT_NORTH: result.area.lat_north,
+                self.LAT_SOUTH: result.area.lat_south}
+
+    def output_paths(self, parameters, context):
+        """The engine's product -> path map from the destinations (skipped optional ones left out)."""
+        paths = {"tif": raster_output(self, parameters, self.OUTPUT, context, style="cloudmask"),
+                 "nc": self.parameterAsFileOutput(parameters, self.OUTPUT_NETCDF, context),
+                 "probability": raster_output(self, parameters, self.OUTPUT_PROBABILITY, context,
+                                              style="probability")}
         paths = {k: v for k, v in paths.items() if v}
         writable_folder(paths.get("nc", paths["tif"]))
-        model = self.load_model(parameters, context, feedback)
-        feedback.setProgress(2)
-        result = pipeline.make_cloudmask(mdgm, model, ls, self.parameterAsDouble(parameters, "BUFFER", context),
-                                         self.tiling(parameters, context),
-                                         threshold=self.optional_number(parameters, "THRESHOLD", context),
-                                         progress=progress_to(feedback, 2, 95), cancel=feedback.isCanceled,
-                                         **self.tile_size(parameters, context))
-        pipeline.write_products(result, paths)
-        cloud, valid = result.fractions
-        feedback.pushInfo(tr("{}: Ls {:g}, {} tiles ({}), threshold {:g}: cloud {:.1f}% of valid pixels, "
-                             "valid {:.1f}% of the globe").format(
-            result.sol.name, result.sol.ls, len(result.layout.offsets), result.layout.mode, result.threshold,
-            100 * cloud, 100 * valid))
-        feedback.setProgress(100)
-        return {"OUTPUT": paths["tif"], "OUTPUT_NETCDF": paths.get("nc"),
-                "OUTPUT_PROBABILITY": paths.get("probability"), "CLOUD_FRACTION": cloud, "VALID_FRACTION": valid,
-                "LS": result.sol.ls, "LAT_NORTH": result.area.lat_north, "LAT_SOUTH": result.area.lat_south}
+        return paths

@@ -1,9 +1,12 @@
 """[cloudprobability] Cloud probability of an MDGM from the tiled U-Net."""
-import dataclasses
-
 from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination
 
-from .base import MODEL_MODULES, StepAlgorithm, progress_to, tr
+from ..mars_cloudmask_plugin import options
+from .algorithm import StepAlgorithm, progress_to
+from .parameters import (mdgm_parameter, mdgm_path, option_parameter, optional_number, raster_output,
+                         read_mask_options)
+from .runtime import MODEL_MODULES
+from .translate import tr
 
 
 class CloudProbabilityAlgorithm(StepAlgorithm):
@@ -27,38 +30,40 @@ threshold travels with the output (tag THRESHOLD) so "Post-filter" can use it.
 
 Progress is reported per tile; Cancel stops before the next tile and writes nothing.
 """
+    INPUT, OUTPUT = "INPUT", "OUTPUT"
+    LAT_NORTH, LAT_SOUTH, THRESHOLD = "LAT_NORTH", "LAT_SOUTH", "THRESHOLD"
+    OPTIONS = (options.LS, options.BUFFER, options.TILING, options.MODEL, options.TILE_SIZE)
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.add_mdgm()
-        self.add_ls_and_buffer()
-        for name, label in (("LAT_NORTH", "North bound latN (degrees)"),
-                            ("LAT_SOUTH", "South bound latS (degrees)")):
+        self.add(mdgm_parameter(self.INPUT))
+        for spec in self.OPTIONS[:2]:
+            self.add(option_parameter(spec))
+        for name, label in ((self.LAT_NORTH, "North bound latN (degrees)"),
+                            (self.LAT_SOUTH, "South bound latS (degrees)")):
             self.add(QgsProcessingParameterNumber(name, tr(label), QgsProcessingParameterNumber.Double,
                                                   optional=True, minValue=-90.0, maxValue=90.0),
                      "Give both bounds to predict between these latitudes instead of the polar bounds of Ls "
                      "(Ls and buffer are then only recorded).")
-        self.add_model_options()
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT", tr("Cloud probability")),
+        for spec in self.OPTIONS[2:]:
+            self.add(option_parameter(spec))
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Cloud probability")),
                  "Float32 GeoTIFF, 0..1, nodata -999.")
-        self.add_number_output("LAT_NORTH", "North bound latN used (degrees)")
-        self.add_number_output("LAT_SOUTH", "South bound latS used (degrees)")
-        self.add_number_output("THRESHOLD", "The model's recommended threshold")
+        self.add_number_output(self.LAT_NORTH, "North bound latN used (degrees)")
+        self.add_number_output(self.LAT_SOUTH, "South bound latS used (degrees)")
+        self.add_number_output(self.THRESHOLD, "The model's recommended threshold")
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import pipeline, steps, writers
-        mdgm, area, sol = self.mdgm_and_area(parameters, context, bounds=True)
-        output = self.raster_output(parameters, "OUTPUT", context, style="probability")
-        model = self.load_model(parameters, context, feedback)
-        feedback.setProgress(2)
-        prob, layout = steps.probability_in_area(mdgm, area, model, self.tiling(parameters, context),
-                                                 progress=progress_to(feedback, 2, 97), cancel=feedback.isCanceled,
-                                                 **self.tile_size(parameters, context))
-        feedback.pushInfo(tr("{} tiles of {} px ({}), latitudes {:.3f} to {:.3f}").format(
-            len(layout.offsets), layout.tile[0], layout.mode, area.lat_south, area.lat_north))
-        if sol.ls is None:
-            sol = dataclasses.replace(sol, ls=float("nan"))
-        result = pipeline.MaskResult(mdgm.path, sol, area, layout, model.label, model.threshold, None, prob, mdgm.rgb)
-        writers.write_geotiff(output, result.probability, result.tags())
+        from ..mars_cloudmask_plugin import steps
+        result = steps.probability_raster(
+            mdgm_path(self, parameters, context, self.INPUT),
+            raster_output(self, parameters, self.OUTPUT, context, style="probability"),
+            read_mask_options(self, parameters, context, self.OPTIONS),
+            optional_number(self, parameters, self.LAT_NORTH, context),
+            optional_number(self, parameters, self.LAT_SOUTH, context),
+            progress=progress_to(feedback, 2, 97), cancel=feedback.isCanceled)
+        area, layout = result.area, result.layout
+        feedback.pushInfo(tr("Model {}, {} tiles of {} px ({}), latitudes {:.3f} to {:.3f}").format(
+            result.model_label, len(layout.offsets), layout.tile[0], layout.mode, area.lat_south, area.lat_north))
         feedback.setProgress(100)
-        return {"OUTPUT": output, "LAT_NORTH": area.lat_north, "LAT_SOUTH": area.lat_south,
-                "THRESHOLD": model.threshold}
+        return {self.OUTPUT: str(result.output), self.LAT_NORTH: area.lat_north, self.LAT_SOUTH: area.lat_south,
+                self.THRESHOLD: result.threshold}

@@ -1,7 +1,10 @@
 """[polarcrop] Crop an MDGM to the polar bounds of its season: the prediction area."""
 from qgis.core import QgsProcessingParameterRasterDestination
 
-from .base import StepAlgorithm, tr
+from ..mars_cloudmask_plugin import options
+from .algorithm import StepAlgorithm
+from .parameters import mdgm_parameter, mdgm_path, option_parameter, optional_number, raster_output
+from .translate import tr
 
 
 class PolarCropAlgorithm(StepAlgorithm):
@@ -26,26 +29,28 @@ IAU_2015:49900 (pixels outside the area are nodata), and the bounds latN / latS 
 model, feed the bounds to "Cloud probability": the network also needs the image rows beyond the
 bounds as context, so it reads the full MDGM rather than this cropped raster.
 """
+    INPUT, LS, BUFFER, OUTPUT = "INPUT", options.LS.key, options.BUFFER.key, "OUTPUT"
+    LAT_NORTH, LAT_SOUTH = "LAT_NORTH", "LAT_SOUTH"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.add_mdgm()
-        self.add_ls_and_buffer()
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT", tr("Prediction area (cropped MDGM)")),
+        self.add(mdgm_parameter(self.INPUT))
+        self.add(option_parameter(options.LS))
+        self.add(option_parameter(options.BUFFER))
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Prediction area (cropped MDGM)")),
                  "RGB GeoTIFF on the global grid, nodata (0) outside the prediction area.")
-        self.add_number_output("LAT_NORTH", "North bound latN (degrees)")
-        self.add_number_output("LAT_SOUTH", "South bound latS (degrees)")
-        self.add_number_output("LS", "Solar longitude Ls used (degrees)")
+        self.add_number_output(self.LAT_NORTH, "North bound latN (degrees)")
+        self.add_number_output(self.LAT_SOUTH, "South bound latS (degrees)")
+        self.add_number_output(self.LS, "Solar longitude Ls used (degrees)")
 
     def process(self, parameters, context, feedback):
         from ..mars_cloudmask_plugin import steps
-        mdgm, area, sol = self.mdgm_and_area(parameters, context)
-        feedback.setProgress(40)
+        result = steps.crop_to_polar_bounds(mdgm_path(self, parameters, context, self.INPUT),
+                                            raster_output(self, parameters, self.OUTPUT, context),
+                                            optional_number(self, parameters, self.LS, context),
+                                            self.parameterAsDouble(parameters, self.BUFFER, context))
+        area, sol = result.area, result.sol
         feedback.pushInfo(tr("{}: Ls {:g}, latitudes {:.3f} to {:.3f} (rows {}-{}), columns {}-{}").format(
             sol.name, sol.ls, area.lat_south, area.lat_north, area.row0, area.row1 - 1, area.col0, area.col1 - 1))
-        output = self.raster_output(parameters, "OUTPUT", context)
-        if output:
-            tags = {"LS": f"{sol.ls:g}", "MARS_YEAR": sol.mars_year, "SOL": sol.name, "SOURCE_FILE": mdgm.path.name,
-                    "LAT_NORTH": f"{area.lat_north:.3f}", "LAT_SOUTH": f"{area.lat_south:.3f}"}
-            steps.write_rgb_geotiff(output, steps.crop_to_area(mdgm.rgb, area), tags)
         feedback.setProgress(100)
-        return {"OUTPUT": output or None, "LAT_NORTH": area.lat_north, "LAT_SOUTH": area.lat_south, "LS": sol.ls}
+        return {self.OUTPUT: str(result.output) if result.output else None, self.LAT_NORTH: area.lat_north,
+                self.LAT_SOUTH: area.lat_south, self.LS: sol.ls}

@@ -1,9 +1,11 @@
 """[postfilter] Threshold a cloud probability raster and mark untrustworthy pixels invalid."""
 from qgis.core import QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer
 
-from .base import StepAlgorithm, raster_layer_path, tr
-
-DEFAULT_THRESHOLD = 0.5
+from ..mars_cloudmask_plugin import options
+from .algorithm import StepAlgorithm
+from .parameters import (mdgm_parameter, mdgm_path, option_parameter, optional_number, raster_layer_path,
+                         raster_output)
+from .translate import tr
 
 
 class PostFilterAlgorithm(StepAlgorithm):
@@ -22,36 +24,30 @@ THRESHOLD), else 0.5.
 Output: Int16 GeoTIFF on the full 3600 x 1801 global grid in IAU_2015:49900, nodata -999, styled
 cloud / clear / invalid when loaded.
 """
+    PROBABILITY, INPUT, THRESHOLD, OUTPUT = "PROBABILITY", "INPUT", options.THRESHOLD.key, "OUTPUT"
+    CLOUD_FRACTION, VALID_FRACTION = "CLOUD_FRACTION", "VALID_FRACTION"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.add(QgsProcessingParameterRasterLayer("PROBABILITY", tr("Cloud probability raster")),
+        self.add(QgsProcessingParameterRasterLayer(self.PROBABILITY, tr("Cloud probability raster")),
                  "Float32 probability on the global grid, as written by \"Cloud probability\".")
-        self.add_mdgm()
-        self.add_threshold("Probability at or above which a pixel is cloud, 0 to 1. Empty: the model's own "
-                           "(the probability raster's THRESHOLD tag), else 0.5.")
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT", tr("Cloud mask")),
+        self.add(mdgm_parameter(self.INPUT))
+        self.add(option_parameter(options.THRESHOLD), "Probability at or above which a pixel is cloud, strictly between "
+                 "0 and 1. Empty: the model's own (the probability raster's THRESHOLD tag), else 0.5.")
+        self.add(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Cloud mask")),
                  "Int16 GeoTIFF: 1 cloud, 0 clear, -999 invalid.")
-        self.add_number_output("CLOUD_FRACTION", "Cloud fraction of the valid pixels")
-        self.add_number_output("VALID_FRACTION", "Valid fraction of the globe")
+        self.add_number_output(self.CLOUD_FRACTION, "Cloud fraction of the valid pixels")
+        self.add_number_output(self.VALID_FRACTION, "Valid fraction of the globe")
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import mdgm as engine_mdgm, postfilter, steps, writers
-        prob_path = raster_layer_path(self, parameters, "PROBABILITY", context)
-        probability, tags = steps.read_global_band(prob_path, "probability raster")
-        feedback.setProgress(30)
-        mdgm = engine_mdgm.read_mdgm(self.mdgm_path(parameters, context))
-        feedback.setProgress(60)
-        source = tags.get("SOURCE_FILE")
-        if source and source != mdgm.path.name:
-            feedback.pushWarning(tr("{}: was made from {}, not from {}").format(prob_path, source, mdgm.path.name))
-        threshold = self.optional_number(parameters, "THRESHOLD", context)
-        if threshold is None:
-            threshold = float(tags.get("THRESHOLD", DEFAULT_THRESHOLD))
-        output = self.raster_output(parameters, "OUTPUT", context, style="cloudmask")
-        mask = postfilter.mask_from_probability(probability, mdgm.rgb, threshold)
-        writers.write_geotiff(output, mask, dict(tags, THRESHOLD=f"{threshold:g}", SOURCE_FILE=mdgm.path.name))
-        cloud, valid = postfilter.fractions(mask)
+        from ..mars_cloudmask_plugin import steps
+        result = steps.postfilter_raster(raster_layer_path(self, parameters, self.PROBABILITY, context),
+                                         mdgm_path(self, parameters, context, self.INPUT),
+                                         raster_output(self, parameters, self.OUTPUT, context, style="cloudmask"),
+                                         optional_number(self, parameters, self.THRESHOLD, context))
+        if result.warning:
+            feedback.pushWarning(result.warning)
         feedback.pushInfo(tr("Threshold {:g}: cloud {:.1f}% of valid pixels, valid {:.1f}% of the globe").format(
-            threshold, 100 * cloud, 100 * valid))
+            result.threshold, 100 * result.cloud_fraction, 100 * result.valid_fraction))
         feedback.setProgress(100)
-        return {"OUTPUT": output, "CLOUD_FRACTION": cloud, "VALID_FRACTION": valid}
+        return {self.OUTPUT: str(result.output), self.CLOUD_FRACTION: result.cloud_fraction,
+                self.VALID_FRACTION: result.valid_fraction}

@@ -1,12 +1,14 @@
 """The Processing provider `marscloudmask`: the toolbox entry of Mars Cloudmask."""
 from qgis.core import QgsProcessingProvider
 
-from .base import ICON_PATH, MODEL_MODULES, requirements_problem, tr
+from .algorithm import ICON_PATH
 from .batchcloudmask import BatchCloudMaskAlgorithm
 from .cloudmask import CloudMaskAlgorithm
 from .cloudprobability import CloudProbabilityAlgorithm
 from .polarcrop import PolarCropAlgorithm
 from .postfilter import PostFilterAlgorithm
+from .runtime import MODEL_MODULES, requirements_problem
+from .translate import tr
 
 ALGORITHMS = (PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm, CloudMaskAlgorithm,
               BatchCloudMaskAlgorithm)

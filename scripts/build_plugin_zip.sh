@@ -4,9 +4,10 @@
 # Install Plugins > Install from ZIP.
 #
 # Inside: the plugin (metadata.txt, __init__.py, plugin.py, icon.svg, processing/, styles/,
-# modeler/), the engine (mars_cloudmask_plugin/), the model weights and card (models/, without
-# the training configs), requirements.txt (for the TensorFlow set-up), README.md, docs/ and LICENSE
-# if present. Left out: tests, data (sample/, ../shared), .venv, runs, scripts, caches.
+# modeler/), the core engine (mars_cloudmask_plugin/), the default model and its card (models/),
+# requirements.txt (for the TensorFlow set-up), README.md, docs/ and LICENSE if present.
+# Left out: the lab (mars_cloudmask_lab/: training, evaluation, benchmark, recipes), models kept
+# only for comparisons, tests, data (sample/, ../shared), .venv, runs, scripts, caches.
 #
 # Usage: bash scripts/build_plugin_zip.sh [OUT.zip]
 set -euo pipefail
@@ -26,9 +27,9 @@ mkdir "$stage/mars_cloudmask"
 # Files git knows (so local junk never ships) plus the model weights, whatever their git status.
 {
   git ls-files -- metadata.txt __init__.py plugin.py icon.svg requirements.txt README.md LICENSE \
-                  processing styles modeler mars_cloudmask_plugin docs models
-  ls models/*.keras models/*.md 2>/dev/null || true
-} | grep -v -E '(^|/)(__pycache__|\.pytest_cache)/|\.pyc$|^models/training/|^docs/.*\.py$' | sort -u > "$stage/files"
+                  processing styles modeler mars_cloudmask_plugin docs models/README.md
+  ls models/mars_cloudmask_unet.keras 2>/dev/null || true
+} | grep -v -E '(^|/)(__pycache__|\.pytest_cache)/|\.pyc$|^docs/.*\.py$' | sort -u > "$stage/files"
 while read -r f; do
   [ -f "$f" ] || continue
   mkdir -p "$stage/mars_cloudmask/$(dirname "$f")"

@@ -101,7 +101,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         plugin = import_plugin(tmp)
         from mars_cloudmask.mars_cloudmask_plugin import steps
-        from mars_cloudmask.processing.base import apply_style
+        from mars_cloudmask.processing.styles import apply_style
         params = {"INPUT": str(args.mdgm), "OUTPUT": str(Path(tmp) / "mask.tif")}
         if args.model:
             params["MODEL"] = str(args.model)

@@ -5,7 +5,9 @@
 #   about a third of the download. MARS_CLOUDMASK_TF=cpu|cuda overrides the detection.
 # Both builds are 2.17.1: newer TensorFlow needs numpy 2, which breaks Debian's rasterio and netCDF4.
 set -euo pipefail
-version=2.17.1
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+version=$(sed -n 's/^# tensorflow==//p' "$repo/requirements.txt")
+[ -n "$version" ] || { echo "tensorflow_requirement.sh: no '# tensorflow==X' line in requirements.txt" >&2; exit 2; }
 choice=${MARS_CLOUDMASK_TF:-auto}
 if [ "$choice" = auto ]; then
   if nvidia-smi -L >/dev/null 2>&1; then choice=cuda; else choice=cpu; fi

@@ -114,6 +114,28 @@ def run_cli(*args, env=None, timeout=600):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def run_cli_in_process(*args, env=None, timeout=None):
+    """`mars-cloudmask ARGS` as `cli.main([...])` in this process, with stdout and stderr captured:
+    (returncode, stdout, stderr), like run_cli without a second TensorFlow start-up per call."""
+    import contextlib
+    import io
+    from unittest import mock
+    from mars_cloudmask_plugin import cli as cli_module
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = cli_module.main([str(a) for a in args])
+        except SystemExit as exc:          # argparse: --help, usage errors
+            rc = exc.code if isinstance(exc.code, int) else 1
+    return rc, out.getvalue(), err.getvalue()
+
+
 @pytest.fixture(scope="session")
 def cli():
+    """The CLI, in process (fast); `cli_subprocess` runs the installed command for real."""
+    return run_cli_in_process
+
+
+@pytest.fixture(scope="session")
+def cli_subprocess():
     return run_cli

@@ -45,7 +45,7 @@ def test_benchmark_bulk_reports_sols_per_hour_serial_and_on_dask(cli, make_mdgm,
 
 
 def test_other_stages_budget_is_where_the_end_to_end_ratio_meets_the_target():
-    from mars_cloudmask_plugin.benchmark import other_stages_budget
+    from mars_cloudmask_lab.benchmark import other_stages_budget
     flops_ratio, inference = 4.4, 1.0
     budget = other_stages_budget(4.0, flops_ratio, inference)
     assert (flops_ratio * inference + budget) / (inference + budget) == pytest.approx(4.0)

@@ -67,7 +67,7 @@ def test_batch_mirrors_the_archive_skips_done_sols_and_reports_bad_files(make_md
 def test_batch_of_a_folder_without_mdgms_fails(tmp_path, cli):
     (tmp_path / "empty").mkdir()
     rc, stdout, stderr = cli("batch", tmp_path / "empty", "--out-dir", tmp_path / "o")
-    assert rc == 1 and "no MDGMs" in stdout
+    assert rc == 1 and "no MDGMs" in stderr and len(stderr.strip().splitlines()) == 1
 
 
 def test_model_file_carries_its_metadata(tiny_model_path):
@@ -89,11 +89,21 @@ def test_engine_reads_tile_geometry_and_threshold_from_the_model_file(tmp_path, 
     assert result.layout.tile == (412, 412) and result.threshold == 0.3
 
 
-def test_cli_help_lists_every_command(cli):
-    rc, stdout, _ = cli("--help")
+def test_installed_command_lists_every_command_core_and_lab_and_predicts(cli_subprocess, make_mdgm, tmp_path,
+                                                                          tiny_model_path):
+    """The one subprocess smoke test: the installed `mars-cloudmask` (its entry points add the lab's
+    commands to the core's) runs, errors in one line and exits non-zero, and writes a mask."""
+    rc, stdout, _ = cli_subprocess("--help")
     assert rc == 0
     for command in ("predict", "batch", "train", "evaluate", "seasons", "benchmark"):
         assert command in stdout
+    rc, _, stderr = cli_subprocess("predict", tmp_path / "nothing_zequat.jpg", "--out-dir", tmp_path / "o")
+    assert rc == 1 and stderr.strip().splitlines() == [f"mars-cloudmask: error: {tmp_path / 'nothing_zequat.jpg'}: "
+                                                         "file not found"]
+    rc, stdout, stderr = cli_subprocess("predict", make_mdgm("P01_day10"), "--out-dir", tmp_path / "o",
+                                        "--model", tiny_model_path, "--formats", "tif")
+    assert rc == 0, stderr
+    assert (tmp_path / "o" / "P01_day10_zequat_cloudmask.tif").is_file()
 
 
 def test_a_model_with_a_latitude_channel_runs_through_the_pipeline(tmp_path, make_mdgm):

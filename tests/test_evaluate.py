@@ -9,9 +9,10 @@ import pytest
 
 from mars_cloudmask_plugin import grid
 from mars_cloudmask_plugin.errors import CloudmaskError
-from mars_cloudmask_plugin.evaluate import (BASELINE, FILE_METHOD, baseline_mask, evaluate_files, evaluate_mdgms,
-                                            read_prediction, sol_from_name)
-from mars_cloudmask_plugin.metrics import Confusion, astuple, confusion, confusions_by_threshold, read_reference
+from mars_cloudmask_lab.evaluate import BASELINE, baseline_mask, evaluate_files, evaluate_mdgms
+from mars_cloudmask_lab.metrics import Confusion, astuple, confusion, confusions_by_threshold
+from mars_cloudmask_plugin.archive import sol_in_name
+from mars_cloudmask_plugin.raster import FILE_METHOD, read_mask, read_reference
 from mars_cloudmask_plugin.writers import write_geotiff, write_netcdf
 
 N = grid.NODATA
@@ -112,21 +113,21 @@ def test_our_geotiff_and_netcdf_read_back_with_their_sol(tmp_path):
     tif = write_geotiff(tmp_path / "a.tif", mask, {"SOL": "P01_day15", "MODEL": "unet v9"})
     nc = write_netcdf(tmp_path / "b.nc", mask, {"source_file": "P01_day16_zequat.jpg", "ls": "139.3"})
     named = write_reference(tmp_path / "cloudmask_P02_day05.ncdf", mask)
-    a, b, c = read_prediction(tif), read_prediction(nc), read_prediction(named)
+    a, b, c = read_mask(tif), read_mask(nc), read_mask(named)
     for p in (a, b, c):
         np.testing.assert_array_equal(p.mask, mask)
     assert (a.sol, a.method) == ("P01_day15", "unet v9")
     assert (b.sol, b.method, b.ls) == ("P01_day16", FILE_METHOD, 139.3)
     assert (c.sol, c.method) == ("P02_day05", FILE_METHOD)
     with pytest.raises(CloudmaskError, match="cannot tell its sol"):
-        read_prediction(write_geotiff(tmp_path / "mask.tif", mask))
+        read_mask(write_geotiff(tmp_path / "mask.tif", mask))
 
 
 @pytest.mark.parametrize("name, sol", [("P01_day10_zequat_cloudmask.tif", "P01_day10"),
                                        ("cloudmask_P01day10.ncdf", "P01_day10"),
                                        ("cloudmask_P02_day05.ncdf", "P02_day05"), ("mask.tif", None)])
-def test_sol_from_name(name, sol):
-    assert sol_from_name(name) == sol
+def test_sol_in_name(name, sol):
+    assert sol_in_name(name) == sol
 
 
 # --- the blue/red baseline ----------------------------------------------------------------------

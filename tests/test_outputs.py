@@ -83,5 +83,5 @@ def test_netcdf_matches_reference_layout_and_gdal_puts_it_on_mars(tmp_path, mask
 
 
 def test_reference_reader_reads_our_netcdf_like_a_reference_mask(tmp_path, mask):
-    from mars_cloudmask_plugin.metrics import read_reference
+    from mars_cloudmask_plugin.raster import read_reference
     np.testing.assert_array_equal(read_reference(write_netcdf(tmp_path / "m.nc", mask)), mask)

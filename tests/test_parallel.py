@@ -10,7 +10,7 @@ pytest.importorskip("distributed")
 
 from mars_cloudmask_plugin.batch import failures_report, plan_jobs  # noqa: E402
 from mars_cloudmask_plugin.parallel import run_jobs, tf_threads_for  # noqa: E402
-from mars_cloudmask_plugin.pipeline import MaskOptions  # noqa: E402
+from mars_cloudmask_plugin.options import MaskOptions  # noqa: E402
 
 
 def read_products(job):

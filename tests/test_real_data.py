@@ -42,7 +42,8 @@ def test_main_command_masks_the_sample_with_the_shipped_model(cli, sample_mdgm, 
 
 def test_shipped_model_scores_an_unseen_sol_as_its_model_card_states(shared_data, shipped_model):
     from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
-    from mars_cloudmask_plugin.metrics import confusion, read_reference
+    from mars_cloudmask_lab.metrics import confusion
+    from mars_cloudmask_plugin.raster import read_reference
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.pipeline import make_cloudmask
     meta = read_metadata(shipped_model)

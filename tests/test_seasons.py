@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mars_cloudmask_plugin import grid
-from mars_cloudmask_plugin.metrics import Confusion
-from mars_cloudmask_plugin.seasons import SeasonSol, Tally, subphase_rows, tally
+from mars_cloudmask_lab.metrics import Confusion
+from mars_cloudmask_lab.seasons import SeasonSol, Tally, subphase_rows, tally
 from mars_cloudmask_plugin.writers import write_netcdf
 
 N = grid.NODATA

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mars_cloudmask_plugin.crop import Area, pad_area
-from mars_cloudmask_plugin.pipeline import AUTO_TILE_BUDGET, MaskOptions, make_cloudmask, resolve_tile_size
+from mars_cloudmask_plugin.pipeline import AUTO_TILE_BUDGET, make_cloudmask, resolve_tile_size
+from mars_cloudmask_plugin.options import MaskOptions
 from mars_cloudmask_plugin.tiling import plan_tiles, run_tiles, strip_tile
 
 

@@ -18,7 +18,7 @@ def loss_and_grad(loss_fn, y_true, y_pred):
 
 @pytest.mark.parametrize("name", ["bce", "dice", "bce+dice"])
 def test_loss_ignores_pixels_whose_weight_is_zero(name):
-    from mars_cloudmask_plugin.losses import LOSSES
+    from mars_cloudmask_lab.losses import LOSSES
     rng = np.random.default_rng(0)
     label = (rng.random((2, 8, 8, 1)) > 0.5).astype(np.float32)
     weight = np.ones_like(label)
@@ -62,7 +62,7 @@ def interrupt_after_first_epoch(train, config, run):
 
 def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, make_mdgm, synthetic_map):
     from mars_cloudmask_plugin.model import read_metadata
-    from mars_cloudmask_plugin.train import TrainConfig, train
+    from mars_cloudmask_lab.train import TrainConfig, train
     mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
     config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
                          val_days=["P01_day03"], width=2, patch=220, batch=2, steps_per_epoch=6, epochs=3,
@@ -83,7 +83,7 @@ def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, make_m
 
 
 def test_augmentation_flips_input_and_target_together():
-    from mars_cloudmask_plugin.train import augment
+    from mars_cloudmask_lab.train import augment
     codes = np.arange(25, dtype=np.float32).reshape(5, 5)       # each pixel knows where it was
     x, y = np.repeat(codes[..., None], 3, -1), np.stack([codes, codes], -1)
     rng = np.random.default_rng(0)
@@ -97,7 +97,7 @@ def test_augmentation_flips_input_and_target_together():
 
 def test_batchnorm_recalibration_makes_inference_match_the_calibration_batch():
     import keras
-    from mars_cloudmask_plugin.train import recalibrate_batchnorm
+    from mars_cloudmask_lab.train import recalibrate_batchnorm
     from mars_cloudmask_plugin.unet import build_unet
     keras.utils.set_random_seed(0)
     model = build_unet(width=2)
@@ -113,7 +113,7 @@ def test_exported_model_carries_no_optimizer_state(tmp_path):
     import h5py
     import keras
     import zipfile
-    from mars_cloudmask_plugin.losses import masked_bce
+    from mars_cloudmask_lab.losses import masked_bce
     from mars_cloudmask_plugin.model import model_metadata, save_model
     from mars_cloudmask_plugin.unet import build_unet
     km = build_unet(width=2)
@@ -130,7 +130,7 @@ def test_exported_model_carries_no_optimizer_state(tmp_path):
 def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(tmp_path, make_mdgm, synthetic_map):
     import keras
     from mars_cloudmask_plugin.model import load_model
-    from mars_cloudmask_plugin.train import TrainConfig, train
+    from mars_cloudmask_lab.train import TrainConfig, train
     mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
     base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
                 width=2, patch=220, batch=2, steps_per_epoch=3, epochs=1, learning_rate=0.01, seed=5)
@@ -154,7 +154,7 @@ def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(t
 
 def test_fine_tuning_refuses_a_model_of_another_width(tmp_path, make_mdgm, synthetic_map):
     from mars_cloudmask_plugin.errors import CloudmaskError
-    from mars_cloudmask_plugin.train import TrainConfig, train
+    from mars_cloudmask_lab.train import TrainConfig, train
     mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
     base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
                 width=2, patch=220, batch=2, steps_per_epoch=1, epochs=1, seed=5)
@@ -165,7 +165,7 @@ def test_fine_tuning_refuses_a_model_of_another_width(tmp_path, make_mdgm, synth
 
 def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_path, make_mdgm, synthetic_map):
     from mars_cloudmask_plugin.model import read_metadata
-    from mars_cloudmask_plugin.train import THRESHOLDS, TrainConfig, train
+    from mars_cloudmask_lab.train import THRESHOLDS, TrainConfig, train
     mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
     config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
                          val_days=["P01_day03"], width=2, patch=220, batch=2, steps_per_epoch=2, epochs=1,
@@ -182,7 +182,7 @@ def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_pa
 
 def test_weak_labels_teach_only_the_pixels_another_model_calls_clear():
     from mars_cloudmask_plugin.mdgm import Mdgm
-    from mars_cloudmask_plugin.train import labels_for
+    from mars_cloudmask_lab.train import labels_for
     rgb = np.full((1, 4, 3), 120, np.uint8)
     rgb[0, 3] = 0                                                   # no data
     other_model = np.array([[1, 0, grid.NODATA, 0]], np.int16)
@@ -195,9 +195,9 @@ def test_weak_labels_teach_only_the_pixels_another_model_calls_clear():
 
 def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_model(
         tmp_path, make_mdgm, synthetic_map):
-    from mars_cloudmask_plugin.metrics import reference_path_for
+    from mars_cloudmask_plugin.archive import reference_path_for
     from mars_cloudmask_plugin.model import read_metadata
-    from mars_cloudmask_plugin.train import TrainConfig, load_training_sol, load_weak_sol, make_batch, train
+    from mars_cloudmask_lab.train import TrainConfig, load_training_sol, load_weak_sol, make_batch, train
     mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
     weak_pair = [str(mdgm_dir / "P01_day03_zequat.jpg"), str(reference_path_for("P01_day03", ref_dir))]
     config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
@@ -215,9 +215,9 @@ def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_mo
 
 
 def test_committed_training_configs_load_and_never_train_on_the_validation_sols(repo_root):
-    from mars_cloudmask_plugin.train import TrainConfig
+    from mars_cloudmask_lab.train import TrainConfig
     from mars_cloudmask_plugin.unet import is_valid_input_size
-    configs = sorted((repo_root / "models" / "training").glob("*.json"))
+    configs = sorted((repo_root / "mars_cloudmask_lab" / "recipes").glob("*.json"))
     assert configs
     for path in configs:
         config = TrainConfig(**json.loads(path.read_text()))

@@ -1,10 +1,9 @@
 """mars-cloudmask batch ROOT --out-dir DIR [--workers N | --scheduler ADDRESS] : every MDGM of an archive folder."""
 from pathlib import Path
 
-from ..batch import failures_report, plan_jobs
+from ..batch import run_batch
 from ..errors import Cancelled, CloudmaskError
-from ..writers import check_writable_folder
-from . import add_mask_options, mask_options
+from . import add_mask_options, mask_options_from
 
 
 def register(sub):
@@ -29,30 +28,21 @@ def register(sub):
 
 def run(args):
     from tqdm import tqdm
-
-    from ..parallel import run_jobs
     if args.workers < 0:
         raise CloudmaskError(None, f"--workers {args.workers}: must be 1 or more")
-    options = mask_options(args)
-    check_writable_folder(args.out_dir)
-    jobs = plan_jobs(args.root, args.out_dir, options.formats, options.probability)
-    if not jobs:
-        print(f"no MDGMs (*_zequat.jpg) found below {args.root}")
-        return 1
-    finished = []
-    with tqdm(total=len(jobs), unit="sol", disable=None) as bar:
+    options = mask_options_from(args)
+    with tqdm(unit="sol", disable=None) as bar:
         def on_outcome(outcome):
-            finished.append(outcome)
             bar.update()
             bar.write(outcome.summary())
-        try:
-            run_jobs(jobs, options, args.workers, args.scheduler, args.overwrite, on_outcome)
-        except Cancelled:
-            bar.write(f"interrupted after {len(finished)} of {len(jobs)} sols; "
+        report = run_batch(args.root, args.out_dir, options, args.overwrite, args.workers, args.scheduler,
+                           on_outcome)
+        if report.cancelled:
+            bar.write(f"interrupted after {len(report.outcomes)} of {report.total} sols; "
                       "run the same command again to resume (finished sols are skipped)")
-            for line in failures_report(finished):
+            for line in report.lines():
                 bar.write(line)
-            raise
-    for line in failures_report(finished):
+            raise Cancelled()
+    for line in report.lines():
         print(line)
-    return 1 if any(o.status == "failed" for o in finished) else 0
+    return 1 if report.failed else 0

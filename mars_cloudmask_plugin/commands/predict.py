@@ -5,7 +5,7 @@ from pathlib import Path
 from ..batch import Job, failures_report, run_job
 from ..pipeline import output_paths
 from ..writers import check_writable_folder
-from . import add_mask_options, mask_options, tile_progress
+from . import add_mask_options, mask_options_from, tile_progress
 
 
 def register(sub):
@@ -19,7 +19,7 @@ def register(sub):
 
 
 def run(args):
-    options = mask_options(args)
+    options = mask_options_from(args)
     check_writable_folder(args.out_dir)
     outcomes = []
     for source in args.mdgm:

@@ -28,8 +28,17 @@ def test_zip_holds_the_plugin_folder_without_tests_data_or_environment(plugin_zi
         assert f"mars_cloudmask/{required}" in files, required
     if (repo_root / "models" / "mars_cloudmask_unet.keras").exists():
         assert "mars_cloudmask/models/mars_cloudmask_unet.keras" in files
-    forbidden = ("tests/", "sample/", ".venv/", "runs/", "scripts/", ".git/", "__pycache__", ".pyc", "conftest")
+    forbidden = ("tests/", "sample/", ".venv/", "runs/", "scripts/", ".git/", "__pycache__", ".pyc", "conftest",
+                 "mars_cloudmask_lab/", "recipes/", "_w16.keras")
     assert [n for n in files if any(f in n for f in forbidden)] == []
+
+
+def test_zip_carries_the_core_only_and_every_core_module(plugin_zip, repo_root):
+    """The lab (training, evaluation, benchmark) stays out; the shipped core comes whole."""
+    files = {n for n in zipfile.ZipFile(plugin_zip).namelist() if not n.endswith("/")}
+    core = {f"mars_cloudmask/{p.relative_to(repo_root)}" for p in (repo_root / "mars_cloudmask_plugin").rglob("*.py")}
+    assert core <= files
+    assert not any(n.startswith("mars_cloudmask/mars_cloudmask_lab") for n in files)
 
 
 def test_unpacked_zip_is_found_and_runs_in_qgis_process(plugin_zip, archive, tmp_path, repo_root):

@@ -4,7 +4,7 @@ latitude), trained on the reference masks of P01 days 01-14 and scored on days 1
 `mars-cloudmask evaluate` scores the U-Net (reference valid AND the MDGM has data; every such
 pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
 
-    .venv/bin/python scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
+    .venv/bin/python mars_cloudmask_lab/scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
 
 With --model it also scores the average of the two probabilities (a stacking check, not a product).
 Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes nothing.
@@ -18,9 +18,10 @@ import numpy as np
 from scipy import ndimage
 
 from mars_cloudmask_plugin import grid
-from mars_cloudmask_plugin.evaluate import load_sol, probability_on_sol, select_mdgms
-from mars_cloudmask_plugin.mdgm import sol_name
-from mars_cloudmask_plugin.metrics import Confusion, confusion
+from mars_cloudmask_lab.evaluate import load_sol, probability_on_sol
+from mars_cloudmask_plugin.archive import select_mdgms
+from mars_cloudmask_plugin.archive import sol_name
+from mars_cloudmask_lab.metrics import Confusion, confusion
 from mars_cloudmask_plugin.postfilter import mask_from_probability
 from mars_cloudmask_plugin.model import load_model
 

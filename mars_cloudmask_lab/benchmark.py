@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .model import MODELS_DIR
+from mars_cloudmask_plugin.model import MODELS_DIR
 
 RESULT_MARK = "mars-cloudmask-benchmark-result "
 SHARED_DATA = MODELS_DIR.parent.parent / "shared" / "data"
@@ -44,13 +44,13 @@ def run_child(spec, timeout=None):
     """Run one measurement in a fresh interpreter; its result dict. `-P`: the working directory is
     not put on sys.path (the repository root holds a `processing/` folder that must never shadow
     QGIS's)."""
-    code = "import sys; from mars_cloudmask_plugin.benchmark import child_main; child_main(sys.argv[1])"
+    code = "import sys; from mars_cloudmask_lab.benchmark import child_main; child_main(sys.argv[1])"
     proc = subprocess.run([sys.executable, "-P", "-c", code, json.dumps(spec)], capture_output=True, text=True,
                           timeout=timeout)
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARK):
             return json.loads(line[len(RESULT_MARK):])
-    from .errors import CloudmaskError
+    from mars_cloudmask_plugin.errors import CloudmaskError
     tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
     raise CloudmaskError(None, f"benchmark step {spec['kind']} failed (exit {proc.returncode}): {tail}")
 
@@ -157,8 +157,8 @@ def random_model(width, tile_size=668, depth=4):
     """A random-weight U-Net of `width`: the same cost as a trained one of that width."""
     import keras
 
-    from .model import CloudModel, model_metadata
-    from .unet import build_unet
+    from mars_cloudmask_plugin.model import CloudModel, model_metadata
+    from mars_cloudmask_plugin.unet import build_unet
     keras.utils.set_random_seed(0)
     km = build_unet(width, depth)
     meta = model_metadata(km, name=f"random-w{width}", version="benchmark", width=width, depth=depth,
@@ -171,8 +171,8 @@ def measure_mdgm(mdgm, tiling="seamless", tile_size="auto", model=None, random_w
     t0 = time.perf_counter()
     import tensorflow  # noqa: F401  timed as start-up
 
-    from .model import load_model
-    from .pipeline import make_cloudmask, output_paths, write_products
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.pipeline import make_cloudmask, output_paths, write_products
     t_import = time.perf_counter()
     cloud_model = random_model(random_width) if random_width else load_model(model)
     t_load = time.perf_counter()
@@ -208,9 +208,9 @@ def measure_bulk(root, out_dir, workers=0, model=None, limit=None):
     """Every MDGM below `root` (the first `limit`), serially or on a `workers`-process LocalCluster:
     wall time from this fresh process's start, start-up included (imports, cluster, model loads)."""
     t0 = time.perf_counter()
-    from .batch import plan_jobs
-    from .parallel import run_jobs
-    from .pipeline import MaskOptions
+    from mars_cloudmask_plugin.batch import plan_jobs
+    from mars_cloudmask_plugin.parallel import run_jobs
+    from mars_cloudmask_plugin.options import MaskOptions
     options = MaskOptions(model_path=model)
     jobs = plan_jobs(root, out_dir, options.formats)[:limit]
     outcomes = run_jobs(jobs, options, workers=workers, overwrite=True)

@@ -8,10 +8,10 @@ Pxx/paper_masks/cloudmask_Pxx_dayNN.ncdf.
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import grid
+from mars_cloudmask_plugin import grid
 from .evaluate import load_sol
 from .metrics import Confusion, confusion, ratio
-from .report import Column, markdown_table
+from mars_cloudmask_plugin.report import Column, markdown_table
 
 PAPER_MASKS = "paper_masks"
 AGREEMENT = ("agreement with the published model's masks (another model, not truth), on pixels where its mask "
@@ -80,8 +80,8 @@ def tally(mask, data, paper=None):
 def season_sol(mdgm_path, model, paper_dir=PAPER_MASKS, **predict):
     """Predict one MDGM in memory and compare it with the paper's mask in mdgm_dir/`paper_dir`
     (when there): (SeasonSol, MaskResult). `predict`: make_cloudmask's keyword arguments."""
-    from .mdgm import sol_name
-    from .pipeline import make_cloudmask
+    from mars_cloudmask_plugin.archive import sol_name
+    from mars_cloudmask_plugin.pipeline import make_cloudmask
     mdgm_path = Path(mdgm_path)
     sol, mdgm = load_sol(sol_name(mdgm_path), mdgm_path.parent / paper_dir, mdgm_path, required=False)
     result = make_cloudmask(mdgm, model, **predict)

@@ -2,7 +2,7 @@
 the nearest reference cloud edge, IoU under a shifted prediction, IoU by threshold, and IoU by
 latitude band next to a blue-brightness threshold fitted on the same pixels.
 
-    .venv/bin/python scripts/error_analysis.py [--model PATH] [--days 15-18] [--buffer -4]
+    .venv/bin/python mars_cloudmask_lab/scripts/error_analysis.py [--model PATH] [--days 15-18] [--buffer -4]
 
 Reads ../shared/data/P01; prints tables; writes nothing.
 """
@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from mars_cloudmask_plugin.evaluate import probability_on_sol, select_mdgms
+from mars_cloudmask_lab.evaluate import probability_on_sol
+from mars_cloudmask_plugin.archive import select_mdgms
 from mars_cloudmask_plugin.grid import NODATA, rows_between
 from mars_cloudmask_plugin.mdgm import read_mdgm
-from mars_cloudmask_plugin.metrics import (Confusion, confusion, confusions_by_threshold, read_netcdf_values,
-                                           reference_path_for)
+from mars_cloudmask_lab.metrics import Confusion, confusion, confusions_by_threshold
+from mars_cloudmask_plugin.archive import reference_path_for
+from mars_cloudmask_plugin.raster import read_netcdf_values
 from mars_cloudmask_plugin.postfilter import mask_from_probability
 from mars_cloudmask_plugin.model import load_model
 

@@ -4,8 +4,10 @@ import shutil
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from ..errors import CloudmaskError
-from ..train import TrainConfig, day_names, train
+from mars_cloudmask_plugin.errors import CloudmaskError
+from mars_cloudmask_plugin.archive import day_names
+
+from ..train import TrainConfig, train
 
 
 def register(sub):
@@ -13,7 +15,7 @@ def register(sub):
                        description="Reproducible training: the config (seed included) is saved in the run folder "
                                    "with a per-epoch log of loss and validation metrics; --resume continues from "
                                    "the last epoch's checkpoint.")
-    p.add_argument("--config", type=Path, help="JSON config (e.g. models/training/unet_w16.json); flags override it")
+    p.add_argument("--config", type=Path, help="JSON config (e.g. mars_cloudmask_lab/recipes/unet_w16.json); flags override it")
     p.add_argument("--run-dir", type=Path, required=True, help="folder for config.json, log.csv and checkpoints")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--export", type=Path, metavar="PATH", help="copy the final model here (e.g. models/...keras)")

@@ -2,8 +2,10 @@
 import sys
 from pathlib import Path
 
-from ..errors import CloudmaskError
-from . import add_model_options, model_options, print_report
+from mars_cloudmask_plugin.commands import add_model_options, model_options_from
+from mars_cloudmask_plugin.errors import CloudmaskError
+
+from . import print_report
 
 
 def register(sub):
@@ -25,11 +27,13 @@ def register(sub):
 
 def run(args):
     from tqdm import tqdm
-    from ..batch import find_mdgms, plan_jobs
-    from ..model import load_model
-    from ..pipeline import FORMATS, write_products
+    from mars_cloudmask_plugin.archive import find_mdgms
+    from mars_cloudmask_plugin.batch import plan_jobs
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.options import FORMATS
+    from mars_cloudmask_plugin.pipeline import write_products
     from ..seasons import season_sol, seasons_report
-    options = model_options(args)
+    options = model_options_from(args)
     sources = find_mdgms(args.root)
     if not sources:
         raise CloudmaskError(args.root, "no MDGMs (*_zequat.jpg) below this folder")

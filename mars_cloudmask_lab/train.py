@@ -12,12 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import grid
-from .crop import pad_area, prediction_area
-from .errors import CloudmaskError
-from .mdgm import find_sol, has_data, read_mdgm
-from .metrics import Confusion, confusions_by_threshold, read_reference, reference_path_for
-from .unet import is_valid_input_size, margin as unet_margin
+from mars_cloudmask_plugin import grid
+from mars_cloudmask_plugin.archive import find_sol, mdgm_path_for, reference_path_for
+from mars_cloudmask_plugin.bounds import DEFAULT_BUFFER
+from mars_cloudmask_plugin.crop import pad_area, prediction_area
+from mars_cloudmask_plugin.errors import CloudmaskError
+from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
+from mars_cloudmask_plugin.raster import read_reference
+from mars_cloudmask_plugin.unet import is_valid_input_size, margin as unet_margin
+
+from .metrics import Confusion, confusions_by_threshold
 
 
 @dataclass
@@ -37,7 +41,7 @@ class TrainConfig:
     flips: bool = True          # left-right, up-down, and both (= 180-degree rotation)
     colour_jitter: float = 0.05  # std of a per-band gain; 0 turns it off
     min_labelled: float = 0.05  # resample patches with less than this share of labelled pixels
-    buffer: float = 3.0
+    buffer: float = DEFAULT_BUFFER
     threshold: float = 0.5
     latitude_channel: bool = False   # a fourth input channel: latitude in degrees
     bn_momentum: float = 0.9        # BatchNorm running statistics must keep up with few, small batches
@@ -64,25 +68,6 @@ class TrainingSol:
     weight: np.ndarray    # float32 1 scored / 0 ignored, area shape
 
 
-def day_names(prefix, spec):
-    """'01-14' or '1,3,5' -> ['P01_day01', ...]."""
-    days = []
-    for part in str(spec).split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            days.extend(range(int(a), int(b) + 1))
-        elif part.strip():
-            days.append(int(part))
-    return [f"{prefix}_day{d:02d}" for d in days]
-
-
-def mdgm_path(mdgm_dir, name):
-    path = Path(mdgm_dir) / f"{name}_zequat.jpg"
-    if not path.exists():
-        raise CloudmaskError(path, "MDGM for a training or validation sol not found")
-    return path
-
-
 def labels_for(mdgm, reference, clear_only=False):
     """(label, weight) on the global grid: weight 0 where the reference is -999 or the MDGM has no data.
 
@@ -99,7 +84,7 @@ def load_training_sol(config, name, margin):
     ref_path = reference_path_for(name, config.reference_dir)
     if ref_path is None:
         raise CloudmaskError(Path(config.reference_dir), f"no reference mask for {name}")
-    return _training_sol(config, mdgm_path(config.mdgm_dir, name), ref_path, margin)
+    return _training_sol(config, mdgm_path_for(name, config.mdgm_dir, "a training or validation sol"), ref_path, margin)
 
 
 def load_weak_sol(config, mdgm_file, mask_file, margin):
@@ -158,7 +143,7 @@ def make_batch(sols, config, margin, rng, weak=()):
     return np.stack(xs), np.stack(ys)
 
 
-def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=3.0, tile_size=None):
+def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=DEFAULT_BUFFER, tile_size=None):
     """Per-sol and pooled confusion of a model on full maps (the `evaluate` command's scoring)."""
     from .evaluate import evaluate_mdgms
     evaluation = evaluate_mdgms(sols_paths, reference_dir, cloud_model, buffer=buffer, tile_size=tile_size)
@@ -201,8 +186,8 @@ def start_model(config):
     network being optimised is exactly the one that predicts: no gap between batch statistics of a
     4-patch batch and the population statistics used at inference (recalibration is then skipped).
     """
-    from .model import load_model
-    from .unet import build_unet
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.unet import build_unet
     model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum,
                        latitude_channel=config.latitude_channel)
     if config.init_from:
@@ -228,7 +213,7 @@ def threshold_sweep(cloud_model, config, names):
     from .evaluate import probability_on_sol
     totals = [Confusion() for _ in THRESHOLDS]
     for name in names:
-        sol, probability = probability_on_sol(mdgm_path(config.mdgm_dir, name), config.reference_dir, cloud_model,
+        sol, probability = probability_on_sol(mdgm_path_for(name, config.mdgm_dir, "a training or validation sol"), config.reference_dir, cloud_model,
                                               config.buffer)
         sol_totals = confusions_by_threshold(probability, sol.reference, sol.data, THRESHOLDS)
         totals = [a + b for a, b in zip(totals, sol_totals)]
@@ -262,7 +247,7 @@ def train(config, run_dir, resume=False, log=print):
     """Train (or resume) a run; returns the path of the run's final model."""
     import keras
     from .losses import LOSSES
-    from .model import CloudModel, model_metadata, save_model
+    from mars_cloudmask_plugin.model import CloudModel, model_metadata, save_model
 
     run_dir = Path(run_dir)
     margin = unet_margin(config.depth)
@@ -289,7 +274,7 @@ def train(config, run_dir, resume=False, log=print):
     weak = [load_weak_sol(config, mdgm_file, mask_file, margin) for mdgm_file, mask_file in config.weak_sols]
     if weak:
         log(f"{len(weak)} weak-label sols (clear pixels only), {config.weak_share:.0%} of the patches")
-    val_paths = [mdgm_path(config.mdgm_dir, name) for name in config.val_days]
+    val_paths = [mdgm_path_for(name, config.mdgm_dir, "a training or validation sol") for name in config.val_days]
     meta = model_metadata(model, name=config.name, version=config.version, width=config.width,
                           depth=config.depth, threshold=config.threshold,
                           training_days=config.train_days, validation_days=config.val_days, seed=config.seed)

@@ -4,9 +4,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mars_cloudmask_plugin.errors import CloudmaskError
+from mars_cloudmask_plugin.options import parse_tile_size
+
 from ..benchmark import STAGES, run_child
-from ..errors import CloudmaskError
-from . import parse_tile_size
 
 GB = 1e9
 SWEEP_TILES = "412,668,1052,1308,auto,whole"
@@ -58,7 +59,7 @@ def run(args):
 def _model_spec(args):
     if args.random_width:
         return {"random_width": args.random_width}
-    from ..model import DEFAULT_MODEL, read_metadata
+    from mars_cloudmask_plugin.model import DEFAULT_MODEL, read_metadata
     read_metadata(args.model or DEFAULT_MODEL)          # a missing or bad model fails here, in one line
     return {"model": str(args.model) if args.model else None}
 
@@ -180,7 +181,7 @@ def _sweep(args, mdgm, peak):
 
 def _bulk(args, model):
     from .. import benchmark
-    from ..batch import plan_jobs
+    from mars_cloudmask_plugin.batch import plan_jobs
     if not args.bulk.is_dir():
         raise CloudmaskError(args.bulk, "folder not found")
     if args.workers < 1:

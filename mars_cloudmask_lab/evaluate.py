@@ -7,30 +7,27 @@ the share of scored pixels the prediction does cover is its coverage (see metric
 Predictions come from files (our GeoTIFF or NetCDF masks, or any NetCDF in the reference layout
 such as the published model's masks) or straight from a model run in memory on MDGMs.
 """
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import grid
-from .batch import MDGM_PATTERNS
-from .bounds import DEFAULT_BUFFER, check_ls
-from .crop import prediction_area
-from .errors import CloudmaskError
-from .mdgm import find_sol, has_data, read_mdgm, sol_name
-from .metrics import Confusion, binary_mask, confusion, read_netcdf_mask, reference_path_for
-from .postfilter import global_mask
-from .report import Column, markdown_table
+from mars_cloudmask_plugin.archive import find_sol, mdgm_path_for, reference_path_for, sol_name
+from mars_cloudmask_plugin.bounds import DEFAULT_BUFFER
+from mars_cloudmask_plugin.crop import prediction_area
+from mars_cloudmask_plugin.errors import CloudmaskError
+from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
+from mars_cloudmask_plugin.postfilter import global_mask
+from mars_cloudmask_plugin.raster import read_mask, read_netcdf_mask
+from mars_cloudmask_plugin.report import Column, markdown_table
+
+from .metrics import Confusion, confusion
 
 BASELINE = "blue/red baseline"
 BASELINE_RATIO = 0.8
-FILE_METHOD = "masks"        # the method name of prediction files that do not name their model
+MDGM_NEEDED = "scoring needs it to know which pixels have data (pass --mdgm-dir)"
 SCORING = ("pixels where the reference is valid and the MDGM has data; a prediction of -999 there "
            "counts as clear (a miss); coverage = share of those pixels the prediction covers")
-NETCDF_SUFFIXES = (".nc", ".ncdf", ".nc4", ".cdf")
-GEOTIFF_SUFFIXES = (".tif", ".tiff")
-_SOL_IN_NAME = re.compile(r"([A-Z]\d+)_?(day\d+)", re.IGNORECASE)
 
 COLUMNS = (Column("method", "method"), Column("sol", "sol"), Column("ls", "Ls", ".1f"),
            Column("accuracy", "accuracy", ".3f"), Column("precision", "precision", ".3f"),
@@ -47,62 +44,6 @@ def baseline_mask(rgb, ls, buffer=DEFAULT_BUFFER, ratio=BASELINE_RATIO, path=Non
     # blue > ratio * red is blue / red > ratio without dividing by a zero red (-999 anyway).
     cloud = rgb_area[..., 2] > ratio * rgb_area[..., 0]
     return global_mask(cloud.astype(np.float32), area, rgb, threshold=0.5)
-
-
-def sol_from_name(name):
-    """'P01_day15' from names such as P01_day15_zequat_cloudmask.tif, cloudmask_P01day15.ncdf or
-    cloudmask_P02_day05.ncdf; None when the name holds no subphase and day."""
-    m = _SOL_IN_NAME.search(Path(str(name)).name)
-    return f"{m.group(1).upper()}_{m.group(2).lower()}" if m else None
-
-
-@dataclass
-class Prediction:
-    """A cloud mask read from a file, on the global grid, north row first (1/0/-999)."""
-    path: Path
-    sol: str
-    mask: np.ndarray
-    method: str
-    ls: float = None
-
-
-def read_prediction(path):
-    """Read a GeoTIFF or NetCDF mask and tell its sol: the SOL tag or attribute, else the sol in
-    SOURCE_FILE, else the sol in the file name."""
-    path = Path(path)
-    if not path.is_file():
-        raise CloudmaskError(path, "prediction file not found")
-    suffix = path.suffix.lower()
-    if suffix in GEOTIFF_SUFFIXES:
-        mask, meta = _read_geotiff_mask(path)
-    elif suffix in NETCDF_SUFFIXES:
-        mask, meta = read_netcdf_mask(path)
-    else:
-        raise CloudmaskError(path, "is not a GeoTIFF (.tif) or NetCDF (.nc, .ncdf) cloud mask")
-    meta = {k.lower(): v for k, v in meta.items()}
-    sol = meta.get("sol") or sol_from_name(meta.get("source_file", "")) or sol_from_name(path.name)
-    if not sol:
-        raise CloudmaskError(path, "cannot tell its sol: no SOL tag or attribute, and neither SOURCE_FILE "
-                                   "nor the file name holds one like P01_day15")
-    ls = meta.get("ls")
-    return Prediction(path, str(sol), mask, str(meta.get("model") or FILE_METHOD),
-                      None if ls in (None, "") else check_ls(ls, path))
-
-
-def _read_geotiff_mask(path):
-    import rasterio
-    from rasterio.errors import RasterioIOError
-    try:
-        with rasterio.open(path) as src:
-            if (src.width, src.height) != (grid.WIDTH, grid.HEIGHT) or src.count != 1:
-                raise CloudmaskError(path, f"is {src.count} band(s) of {src.width} x {src.height}; a mask is one band "
-                                           f"on the {grid.WIDTH} x {grid.HEIGHT} global grid")
-            if not src.transform.almost_equals(grid.affine_transform(), precision=1e-6):
-                raise CloudmaskError(path, f"is not north-up on the global grid (transform {tuple(src.transform)[:6]})")
-            values, nodata, tags = src.read(1), src.nodata, src.tags()
-    except RasterioIOError as exc:
-        raise CloudmaskError(path, f"cannot be read as a GeoTIFF ({str(exc).strip().splitlines()[0]})") from None
-    return binary_mask(values, path, grid.NODATA if nodata is None else nodata), tags
 
 
 @dataclass
@@ -123,7 +64,7 @@ def load_sol(name, reference_dir, mdgm_path=None, mdgm_dir=None, ls=None, requir
     if ref_path is None and required:
         raise CloudmaskError(reference_dir, f"no reference mask for {name} "
                                             f"(cloudmask_{name.replace('_', '')}.ncdf or cloudmask_{name}.ncdf)")
-    mdgm = read_mdgm(mdgm_path or mdgm_path_for(name, mdgm_dir))
+    mdgm = read_mdgm(mdgm_path or mdgm_path_for(name, mdgm_dir, MDGM_NEEDED))
     try:
         ls = find_sol(mdgm.path).ls
     except CloudmaskError:
@@ -135,44 +76,16 @@ def load_sol(name, reference_dir, mdgm_path=None, mdgm_dir=None, ls=None, requir
 def probability_on_sol(path, reference_dir, model, buffer=DEFAULT_BUFFER, tile_size="auto"):
     """(SolData, global probability) of one archive MDGM: what scoring a probability against its
     reference needs (threshold sweeps, error analysis). Ls must come from the Pxx_ls.txt."""
-    from .pipeline import probability_for
-    from .postfilter import global_probability
+    from mars_cloudmask_plugin.pipeline import probability_for
+    from mars_cloudmask_plugin.postfilter import global_probability
     sol, mdgm = load_sol(sol_name(path), reference_dir, path)
     prob, area, _ = probability_for(mdgm, find_sol(mdgm.path).ls, model, buffer=buffer, tile_size=tile_size)
     return sol, global_probability(prob, area, mdgm.rgb)
 
 
-def mdgm_path_for(sol, mdgm_dir):
-    """The MDGM of `sol` in `mdgm_dir` (archive naming, e.g. P01_day15_zequat.jpg)."""
-    mdgm_dir = Path(mdgm_dir)
-    for pattern in MDGM_PATTERNS:
-        candidate = mdgm_dir / pattern.replace("*", sol)
-        if candidate.is_file():
-            return candidate
-    raise CloudmaskError(mdgm_dir / f"{sol}_zequat.jpg",
-                         "MDGM not found: scoring needs it to know which pixels have data (pass --mdgm-dir)")
-
-
 def default_mdgm_dir(reference_dir):
     """The archive layout of ../shared/data/P01: cloudmask/ and mdgm/ side by side."""
     return Path(reference_dir).absolute().parent / "mdgm"
-
-
-def select_mdgms(mdgm_dir, days=None):
-    """The MDGMs in `mdgm_dir`, sorted; with `days` (e.g. '15-18' or '1,3,5-7') only those days."""
-    from .train import day_names
-    mdgm_dir = Path(mdgm_dir)
-    if not mdgm_dir.is_dir():
-        raise CloudmaskError(mdgm_dir, "MDGM folder not found")
-    paths = sorted({p for pattern in MDGM_PATTERNS for p in mdgm_dir.glob(pattern)})
-    if days:
-        try:
-            paths = [p for p in paths if sol_name(p) in day_names(sol_name(p).split("_")[0], days)]
-        except ValueError:
-            raise CloudmaskError(None, f"days {days!r}: give day numbers like 15-18 or 1,3,5-7") from None
-    if not paths:
-        raise CloudmaskError(mdgm_dir, f"no MDGMs (*_zequat.jpg){f' for days {days}' if days else ''}")
-    return paths
 
 
 @dataclass
@@ -239,7 +152,7 @@ def evaluate_files(paths, reference_dir, mdgm_dir=None, baseline=False, buffer=D
     mdgm_dir = Path(mdgm_dir) if mdgm_dir else default_mdgm_dir(reference_dir)
     evaluation, sols = Evaluation(), {}
     for path in paths:
-        prediction = read_prediction(path)
+        prediction = read_mask(path)
         sol = sols.get(prediction.sol)
         if sol is None:
             sol, mdgm = load_sol(prediction.sol, reference_dir, mdgm_dir=mdgm_dir, ls=prediction.ls)
@@ -254,7 +167,7 @@ def evaluate_mdgms(mdgm_paths, reference_dir, model=None, baseline=False, buffer
                    tiling="seamless", tile_size="model", threshold=None):
     """Score MDGMs straight from the archive: `model` (a CloudModel) predicts each in memory, the
     baseline too when asked (the baseline alone when `model` is None); nothing is written."""
-    from .pipeline import make_cloudmask
+    from mars_cloudmask_plugin.pipeline import make_cloudmask
     evaluation = Evaluation()
     for path in mdgm_paths:
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)

@@ -1,9 +1,11 @@
 """mars-cloudmask evaluate : score cloud masks (files, or a model run in memory) against reference masks."""
 from pathlib import Path
 
-from ..errors import CloudmaskError
+from mars_cloudmask_plugin.commands import add_model_options, model_options_from
+from mars_cloudmask_plugin.errors import CloudmaskError
+
 from ..evaluate import SCORING
-from . import add_model_options, model_options, print_report
+from . import print_report
 
 
 def register(sub):
@@ -34,7 +36,9 @@ def register(sub):
 
 
 def run(args):
-    from ..evaluate import default_mdgm_dir, evaluate_files, evaluate_mdgms, select_mdgms
+    from mars_cloudmask_plugin.archive import select_mdgms
+
+    from ..evaluate import default_mdgm_dir, evaluate_files, evaluate_mdgms
     if not args.reference.is_dir():
         raise CloudmaskError(args.reference, "reference folder not found")
     if args.predictions and (args.model or args.days):
@@ -44,7 +48,7 @@ def run(args):
                                    "or --baseline for the blue/red baseline alone")
     if args.threshold is not None and not args.model:
         raise CloudmaskError(None, "--threshold goes with --model (PRED files are scored as they are)")
-    options = model_options(args)
+    options = model_options_from(args)
     context = {"reference": str(args.reference), "baseline": args.baseline, "buffer": args.buffer}
     if args.predictions:
         evaluation = evaluate_files(args.predictions, args.reference, args.mdgm_dir, args.baseline, args.buffer)
@@ -53,7 +57,7 @@ def run(args):
         paths = select_mdgms(args.mdgm_dir or default_mdgm_dir(args.reference), args.days)
         model = None
         if args.model:
-            from ..model import load_model
+            from mars_cloudmask_plugin.model import load_model
             model = load_model(args.model)
             context.update(options, model=model.label, model_file=str(args.model))
         evaluation = evaluate_mdgms(tqdm(paths, unit="sol", disable=None), args.reference, model,

@@ -1,0 +1,43 @@
+"""Outputs load styled (styles/<name>.qml) and in the Mars CRS."""
+from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingLayerPostProcessorInterface
+
+from ..mars_cloudmask_plugin.grid import CRS_AUTHID
+from .runtime import PLUGIN_DIR
+
+STYLES_DIR = PLUGIN_DIR / "styles"
+
+
+class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Applies a shipped .qml to an output when QGIS loads it, and makes sure the layer is in the
+    Mars CRS. The processing context deletes its post-processors when it is destroyed, but Python
+    must keep each one alive until then: `create` keeps them and forgets the ones QGIS deleted."""
+    _alive = []
+
+    def __init__(self, style):
+        super().__init__()
+        self.style = style
+
+    @classmethod
+    def create(cls, style):
+        from qgis.PyQt import sip
+        cls._alive = [p for p in cls._alive if not sip.isdeleted(p)]
+        processor = cls(style)
+        cls._alive.append(processor)
+        return processor
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        apply_style(layer, self.style, feedback)
+
+
+def apply_style(layer, style, feedback=None):
+    """Style a loaded output with styles/<style>.qml; a mask shows its invalid pixels as a class."""
+    if not layer.crs().isValid() or layer.crs().authid() != CRS_AUTHID:
+        layer.setCrs(QgsCoordinateReferenceSystem(CRS_AUTHID))
+    message, ok = layer.loadNamedStyle(str(STYLES_DIR / f"{style}.qml"))
+    if not ok and feedback is not None:
+        feedback.reportError(f"{STYLES_DIR / f'{style}.qml'}: style not applied ({message})", fatalError=False)
+    if style == "cloudmask":
+        # -999 is nodata in the file (so other tools skip it), but in QGIS the legend shows it as
+        # the "invalid" class instead of leaving holes.
+        layer.dataProvider().setUseSourceNoDataValue(1, False)
+    layer.triggerRepaint()
