@@ -56,9 +56,21 @@ def tiny_model(tiny_model_path):
     return load_model(tiny_model_path)
 
 
+_SYNTHETIC = {}
+_JPEG_BYTES = {}
+
+
 def synthetic_rgb(seed=0, black_caps=True):
     """A 1801 x 3600 RGB map: smooth random colour, black polar caps and black edge columns like
-    a real MDGM (no real data involved)."""
+    a real MDGM (no real data involved). Made once per (seed, black_caps) per session (about 1.5 s
+    each); every call gets its own copy."""
+    key = (seed, black_caps)
+    if key not in _SYNTHETIC:
+        _SYNTHETIC[key] = _make_synthetic_rgb(seed, black_caps)
+    return _SYNTHETIC[key].copy()
+
+
+def _make_synthetic_rgb(seed, black_caps):
     rng = np.random.default_rng(seed)
     coarse = rng.integers(40, 230, size=(19, 37, 3)).astype(np.float32)
     from scipy.ndimage import zoom
@@ -84,6 +96,12 @@ def write_jpeg(path, rgb):
 
 
 @pytest.fixture(scope="session")
+def jpeg_writer():
+    """jpeg_writer(path, rgb): an RGB array written as an MDGM-like JPEG (see write_jpeg)."""
+    return write_jpeg
+
+
+@pytest.fixture(scope="session")
 def synthetic_map():
     """synthetic_map(seed) -> a synthetic (1801, 3600, 3) uint8 MDGM array (see synthetic_rgb)."""
     return synthetic_rgb
@@ -95,7 +113,14 @@ def make_mdgm(tmp_path):
     (with its Pxx_ls.txt line; ls=None leaves no line)."""
     def make(name="P01_day01", ls=136.5, seed=0, folder=None, rgb=None):
         folder = Path(folder or tmp_path / "archive" / name.split("_")[0])
-        path = write_jpeg(folder / f"{name}_zequat.jpg", synthetic_rgb(seed) if rgb is None else rgb)
+        path = folder / f"{name}_zequat.jpg"
+        if rgb is None and seed in _JPEG_BYTES:        # the same JPEG as last time: copy its bytes
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(_JPEG_BYTES[seed])
+        else:
+            write_jpeg(path, synthetic_rgb(seed) if rgb is None else rgb)
+            if rgb is None:
+                _JPEG_BYTES[seed] = path.read_bytes()
         if ls is not None:
             table = folder / f"{name.split('_')[0]}_ls.txt"
             with open(table, "a") as f:

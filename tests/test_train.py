@@ -37,17 +37,33 @@ def test_loss_ignores_pixels_whose_weight_is_zero(name):
     assert clear_trained != pytest.approx(base, rel=1e-3)
 
 
-def make_archive(tmp_path, make_mdgm, synthetic_map):
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, synthetic_map, jpeg_writer):
+    """Three synthetic sols in the archive layout with reference masks (cloud where blue exceeds red
+    by 20, the western third unlabelled), made once for this module: no test changes them."""
     from mars_cloudmask_plugin.writers import write_netcdf
-    mdgm_dir, ref_dir = tmp_path / "P01", tmp_path / "ref"
+    root = tmp_path_factory.mktemp("train_archive")
+    mdgm_dir, ref_dir = root / "P01", root / "ref"
     ref_dir.mkdir()
     for day in (1, 2, 3):
         rgb = synthetic_map(seed=day)
-        make_mdgm(f"P01_day{day:02d}", ls=135.0, folder=mdgm_dir, rgb=rgb)
+        jpeg_writer(mdgm_dir / f"P01_day{day:02d}_zequat.jpg", rgb)
+        with open(mdgm_dir / "P01_ls.txt", "a") as table:
+            table.write(f"P01_day{day:02d}       28       135.000\n")
         ref = np.where(rgb[..., 2].astype(int) - rgb[..., 0] > 20, 1, 0).astype(np.int16)
         ref[:, :1200] = grid.NODATA
         write_netcdf(ref_dir / f"cloudmask_P01day{day:02d}.ncdf", ref)
     return mdgm_dir, ref_dir
+
+
+@pytest.fixture(scope="module")
+def stage1(archive, tmp_path_factory):
+    """(config fields, model path) of a first stage trained from random weights on day 01."""
+    from mars_cloudmask_lab.train import TrainConfig, train
+    mdgm_dir, ref_dir = archive
+    base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
+                width=2, patch=220, batch=2, steps_per_epoch=3, epochs=1, learning_rate=0.01, seed=5, recalibration_batches=2)
+    return base, train(TrainConfig(**base), tmp_path_factory.mktemp("stage1"), log=lambda line: None)
 
 
 def interrupt_after_first_epoch(train, config, run):
@@ -60,13 +76,13 @@ def interrupt_after_first_epoch(train, config, run):
         train(config, run, log=stop_after_first_epoch)
 
 
-def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, make_mdgm, synthetic_map):
+def test_tiny_training_run_lowers_loss_logs_metrics_and_resumes(tmp_path, archive):
     from mars_cloudmask_plugin.model import read_metadata
     from mars_cloudmask_lab.train import TrainConfig, train
-    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    mdgm_dir, ref_dir = archive
     config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
                          val_days=["P01_day03"], width=2, patch=220, batch=2, steps_per_epoch=6, epochs=3,
-                         learning_rate=0.01, seed=5)
+                         learning_rate=0.01, seed=5, recalibration_batches=2)
     run = tmp_path / "run"
 
     interrupt_after_first_epoch(train, config, run)
@@ -127,14 +143,11 @@ def test_exported_model_carries_no_optimizer_state(tmp_path):
         assert "optimizer" not in h5 or len(h5["optimizer"].keys()) == 0
 
 
-def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(tmp_path, make_mdgm, synthetic_map):
+def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(tmp_path, stage1):
     import keras
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_lab.train import TrainConfig, train
-    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
-    base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
-                width=2, patch=220, batch=2, steps_per_epoch=3, epochs=1, learning_rate=0.01, seed=5)
-    stage1 = train(TrainConfig(**base), tmp_path / "stage1", log=lambda line: None)
+    base, stage1 = stage1
     stage2 = TrainConfig(**{**base, "init_from": str(stage1), "freeze_batchnorm": True, "epochs": 2})
     run = tmp_path / "stage2"
 
@@ -152,24 +165,21 @@ def test_fine_tuning_starts_from_a_model_and_keeps_frozen_batchnorm_statistics(t
     assert any(not np.array_equal(a, b) for a, b in zip(convs1, convs2))  # the convolutions learned
 
 
-def test_fine_tuning_refuses_a_model_of_another_width(tmp_path, make_mdgm, synthetic_map):
+def test_fine_tuning_refuses_a_model_of_another_width(tmp_path, stage1):
     from mars_cloudmask_plugin.errors import CloudmaskError
     from mars_cloudmask_lab.train import TrainConfig, train
-    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
-    base = dict(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
-                width=2, patch=220, batch=2, steps_per_epoch=1, epochs=1, seed=5)
-    stage1 = train(TrainConfig(**base), tmp_path / "stage1", log=lambda line: None)
+    base, stage1 = stage1
     with pytest.raises(CloudmaskError, match="does not match"):
         train(TrainConfig(**{**base, "width": 4, "init_from": str(stage1)}), tmp_path / "stage2", log=lambda line: None)
 
 
-def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_path, make_mdgm, synthetic_map):
+def test_threshold_is_chosen_on_the_training_sols_and_stored_in_the_model(tmp_path, archive):
     from mars_cloudmask_plugin.model import read_metadata
     from mars_cloudmask_lab.train import THRESHOLDS, TrainConfig, train
-    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    mdgm_dir, ref_dir = archive
     config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
                          val_days=["P01_day03"], width=2, patch=220, batch=2, steps_per_epoch=2, epochs=1,
-                         seed=5, choose_threshold=True)
+                         seed=5, choose_threshold=True, recalibration_batches=2)
     final = train(config, tmp_path / "run", log=lambda line: None)
     sweep = list(csv.DictReader(open(tmp_path / "run" / "threshold.csv")))
     assert [float(r["threshold"]) for r in sweep] == list(THRESHOLDS)
@@ -193,15 +203,14 @@ def test_weak_labels_teach_only_the_pixels_another_model_calls_clear():
     assert full_weight.tolist() == [[1, 1, 0, 0]]
 
 
-def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_model(
-        tmp_path, make_mdgm, synthetic_map):
+def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_model(tmp_path, archive):
     from mars_cloudmask_plugin.archive import reference_path_for
     from mars_cloudmask_plugin.model import read_metadata
     from mars_cloudmask_lab.train import TrainConfig, load_training_sol, load_weak_sol, make_batch, train
-    mdgm_dir, ref_dir = make_archive(tmp_path, make_mdgm, synthetic_map)
+    mdgm_dir, ref_dir = archive
     weak_pair = [str(mdgm_dir / "P01_day03_zequat.jpg"), str(reference_path_for("P01_day03", ref_dir))]
     config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
-                         width=2, patch=220, batch=8, steps_per_epoch=1, epochs=1, seed=5,
+                         width=2, patch=220, batch=8, steps_per_epoch=1, epochs=1, seed=5, recalibration_batches=2,
                          weak_sols=[weak_pair], weak_share=1.0)
     sols = [load_training_sol(config, "P01_day01", 92)]
     weak = [load_weak_sol(config, *weak_pair, 92)]
