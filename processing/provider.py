@@ -5,13 +5,15 @@ from .algorithm import ICON_PATH
 from .batchcloudmask import BatchCloudMaskAlgorithm
 from .cloudmask import CloudMaskAlgorithm
 from .cloudprobability import CloudProbabilityAlgorithm
+from .mdadboxes import MdadBoxesAlgorithm
+from .mdadmask import MdadMaskAlgorithm
 from .polarcrop import PolarCropAlgorithm
 from .postfilter import PostFilterAlgorithm
 from .runtime import MODEL_MODULES, requirements_problem
 from .translate import tr
 
 ALGORITHMS = (PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm, CloudMaskAlgorithm,
-              BatchCloudMaskAlgorithm)
+              BatchCloudMaskAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm)
 
 
 class MarsCloudmaskProvider(QgsProcessingProvider):

@@ -1,0 +1,77 @@
+"""[mdadboxes] Storm boxes from a Mars Dust Activity Database table, as a GeoPackage layer."""
+from pathlib import Path
+
+from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingParameterFile,
+                       QgsProcessingParameterNumber, QgsProcessingParameterVectorDestination)
+
+from .algorithm import EngineAlgorithm
+from .parameters import optional_number, writable_folder
+from .runtime import BASE_MODULES
+from .translate import tr
+
+TABLE_FILTER = "MDAD tables (*.csv *.CSV *.txt);;All files (*.*)"
+
+
+class MdadBoxesAlgorithm(EngineAlgorithm):
+    NAME = "mdadboxes"
+    DISPLAY_NAME = "Dust storm boxes from an MDAD table"
+    GROUP, GROUP_ID = "Analyses", "analyses"
+    TAGS = ("dust", "dust storm", "MDAD", "Mars Dust Activity Database", "GeoPackage", "boxes")
+    MODULES = BASE_MODULES
+    HELP = """
+Reads a table of the Mars Dust Activity Database (MDAD, Battalio and Wang 2021): the v1.0 table
+(columns Mars Year, Ls, Centroid latitude, Centroid longitude, Area (square km), Sequence ID, Sol
+...) or the v1.1 master CSV (subphase, sol, mem_ID, seq_ID, confidence_flag, area, swathLs,
+centroid_lon, centroid_lat). The layout is told from the header.
+
+Writes one box per storm instance to a GeoPackage polygon layer in IAU_2015:49900: a rectangle
+between two meridians and two parallels centred on the storm's centroid, as tall (km) as it is
+wide at the centroid, with exactly the stated area on the Mars sphere (radius 3396190 m). A box
+across the antimeridian is split in two parts. A box reaching a pole is clipped there and widened
+in longitude to keep its area; one that would then pass a full circle is a ring around the pole,
+smaller than stated. Every column of the table is kept, plus box_km2 (the box's own area) and, for
+v1.1, sol_name (P01_day10: the MDGM, to match the boxes to its cloud mask).
+
+Minimum confidence keeps the v1.1 storms whose confidence_flag is at least that value; v1.0 tables
+have no confidence flag and are refused with it.
+"""
+    INPUT, MIN_CONFIDENCE, OUTPUT, COUNT = "INPUT", "MIN_CONFIDENCE", "OUTPUT", "COUNT"
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add(QgsProcessingParameterFile(self.INPUT, tr("MDAD table (CSV)"),
+                                            behavior=QgsProcessingParameterFile.File, fileFilter=TABLE_FILTER),
+                 "The MDAD v1.0 storm table or the v1.1 master CSV, comma-separated with a header line.")
+        number = QgsProcessingParameterNumber
+        self.add(number(self.MIN_CONFIDENCE, tr("Minimum confidence flag"), number.Double, optional=True),
+                 "Keep only storms whose confidence_flag is at least this value (MDAD v1.1 only). Empty: all.")
+        self.add(QgsProcessingParameterVectorDestination(self.OUTPUT, tr("Storm boxes"),
+                                                         type=QgsProcessing.TypeVectorPolygon),
+                 "GeoPackage (.gpkg) polygon layer in IAU_2015:49900, one feature per storm instance.")
+        self.add_number_output(self.COUNT, "Number of storm boxes written")
+
+    def process(self, parameters, context, feedback):
+        from ..mars_cloudmask_plugin import mdad
+        result = mdad.mdad_boxes(table_path(self, parameters, self.INPUT, context),
+                                 geopackage_output(self, parameters, self.OUTPUT, context),
+                                 optional_number(self, parameters, self.MIN_CONFIDENCE, context))
+        feedback.pushInfo(tr("{} table: {} of {} storms written as boxes ({} clipped at a pole, {} smaller than "
+                             "stated)").format(result.layout, result.count, result.total, result.clipped,
+                                               result.smaller))
+        feedback.setProgress(100)
+        return {self.OUTPUT: str(result.output), self.COUNT: result.count}
+
+
+def table_path(algorithm, parameters, name, context):
+    path = algorithm.parameterAsFile(parameters, name, context)
+    if not path:
+        raise QgsProcessingException(tr("No MDAD table given (parameter {})").format(name))
+    return Path(path)
+
+
+def geopackage_output(algorithm, parameters, name, context):
+    """Path of the vector destination: a GeoPackage (checked writable before the work)."""
+    path = algorithm.parameterAsOutputLayer(parameters, name, context)
+    if Path(path).suffix.lower() != ".gpkg":
+        raise QgsProcessingException(tr("{}: the boxes are written as a GeoPackage; use a .gpkg name").format(path))
+    writable_folder(path)
+    return path
