@@ -128,11 +128,6 @@ def read_ls_table(table_path):
     return table
 
 
-def ls_tables_beside(path):
-    """The `*_ls.txt` files in the folder of `path`, sorted."""
-    return sorted(Path(path).parent.glob(LS_TABLE_PATTERN))
-
-
 def find_sol(path, ls=None):
     """The Sol of an MDGM: Ls from the `*_ls.txt` beside it, or `ls` when given (it wins).
 
@@ -150,8 +145,15 @@ def find_sol(path, ls=None):
 
 
 def _lookup_ls_table(path, name):
-    for table_path in ls_tables_beside(path):
-        row = read_ls_table(table_path).get(name)
-        if row:
-            return row
+    return find_sol_in_tables(name, (Path(path).parent,))
+
+
+def find_sol_in_tables(name, folders):
+    """(Mars year, Ls) of sol `name` from the first `*_ls.txt` in `folders` that has its line, else
+    (None, None)."""
+    for folder in folders:
+        for table_path in sorted(Path(folder).glob(LS_TABLE_PATTERN)):
+            row = read_ls_table(table_path).get(name)
+            if row:
+                return row
     return None, None

@@ -4,6 +4,7 @@ the published model's masks) read back with their tags.
 
 Every failure is a CloudmaskError naming the file and the problem in one line.
 """
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from .errors import CloudmaskError
 NETCDF_SUFFIXES = (".nc", ".ncdf", ".nc4", ".cdf")
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
 FILE_METHOD = "masks"        # the method name of mask files that do not name their model
+# Debian's HDF5 is not built thread-safe: one NetCDF read at a time in a process (GeoTIFF reads overlap).
+NETCDF_LOCK = threading.Lock()
 
 
 def first_line(exc):
@@ -99,7 +102,7 @@ def read_netcdf_values(path):
     import netCDF4
     path = Path(path)
     try:
-        with netCDF4.Dataset(path) as ds:
+        with NETCDF_LOCK, netCDF4.Dataset(path) as ds:
             ds.set_auto_mask(False)
             values = np.asarray(ds.variables["cloudmask"][:], np.float32)
             lat = np.asarray(ds.variables["latitude"][:], np.float64)

@@ -120,3 +120,95 @@ def raster_layer_path(algorithm, parameters, name, context):
     if not Path(source).is_file():
         raise QgsProcessingException(tr("{}: not a raster file on disk").format(source))
     return Path(source)
+
+
+# -- sets of masks (the analyses) ------------------------------------------------------------
+
+class MaskSelection:
+    """The parameters that choose a set of cloud masks: layers/files, a folder, and filters read
+    from the masks' own tags. Keys are the algorithm's (see `add_to`)."""
+    MASKS, FOLDER, MARS_YEARS, LS_RANGE, SUBPHASES = "MASKS", "FOLDER", "MARS_YEARS", "LS_RANGE", "SUBPHASES"
+
+    @classmethod
+    def add_to(cls, algorithm):
+        from qgis.core import QgsProcessing, QgsProcessingParameterMultipleLayers, QgsProcessingParameterString
+        algorithm.add(QgsProcessingParameterMultipleLayers(cls.MASKS, tr("Cloud masks"), QgsProcessing.TypeRaster,
+                                                           optional=True),
+                      "Cloud masks of this plugin (GeoTIFF or NetCDF), or masks in the reference layout "
+                      "(cloudmask_P02_day05.ncdf). Give masks here, a folder below, or both.")
+        algorithm.add(QgsProcessingParameterFile(cls.FOLDER, tr("Folder of cloud masks"),
+                                                 behavior=QgsProcessingParameterFile.Folder, optional=True),
+                      "A folder searched recursively for masks, e.g. the output of \"Cloud masks for an archive "
+                      "folder\". Where both the GeoTIFF and the NetCDF of a sol are there, the GeoTIFF counts.")
+        algorithm.add(QgsProcessingParameterString(cls.MARS_YEARS, tr("Mars years"), optional=True),
+                      "Only masks of these Mars years, comma-separated (e.g. 28,29). Empty: all.", advanced=True)
+        algorithm.add(QgsProcessingParameterString(cls.LS_RANGE, tr("Ls range (degrees)"), optional=True),
+                      "Only sols with solar longitude in LOW-HIGH, e.g. 90-180; 350-10 wraps through 0. "
+                      "Empty: all.", advanced=True)
+        algorithm.add(QgsProcessingParameterString(cls.SUBPHASES, tr("Subphases"), optional=True),
+                      "Only these subphases, comma-separated (e.g. P02,P03). Empty: all.", advanced=True)
+
+    @classmethod
+    def read(cls, algorithm, parameters, context):
+        """{inputs, mars_years, ls_range, subphases} for the engine's analyses."""
+        files = [layer_file(source) for source in algorithm.parameterAsFileList(parameters, cls.MASKS, context)]
+        folder = algorithm.parameterAsFile(parameters, cls.FOLDER, context)
+        inputs = files + ([folder] if folder else [])
+        if not inputs:
+            raise QgsProcessingException(tr("Give cloud masks, a folder of masks, or both"))
+        years = algorithm.parameterAsString(parameters, cls.MARS_YEARS, context)
+        try:
+            years = [int(y) for y in years.split(",") if y.strip()] or None
+        except ValueError:
+            raise QgsProcessingException(tr("Mars years {!r}: give whole numbers, e.g. 28,29").format(years)) from None
+        phases = [p.strip() for p in algorithm.parameterAsString(parameters, cls.SUBPHASES, context).split(",")
+                  if p.strip()] or None
+        return {"inputs": inputs, "mars_years": years, "subphases": phases,
+                "ls_range": algorithm.parameterAsString(parameters, cls.LS_RANGE, context) or None}
+
+
+def layer_file(source):
+    """The file behind a layer source: 'NETCDF:"/a/b.nc":cloudmask' and '/a/b.tif|layername=x' -> the path."""
+    source = str(source)
+    if source.upper().startswith("NETCDF:"):
+        rest = source[len("NETCDF:"):]
+        return rest.split('"')[1] if rest.startswith('"') else rest.rsplit(":", 1)[0]
+    return source.split("|")[0]
+
+
+def geopackage_output(algorithm, parameters, name, context):
+    """Path of a vector destination: a GeoPackage (checked writable before the work)."""
+    path = algorithm.parameterAsOutputLayer(parameters, name, context)
+    if Path(path).suffix.lower() != ".gpkg":
+        raise QgsProcessingException(tr("{}: this layer is written as a GeoPackage; use a .gpkg name").format(path))
+    writable_folder(path)
+    return path
+
+
+def file_output(algorithm, parameters, name, context, suffixes):
+    """Path of a file destination ('' when an optional one was skipped), with one of `suffixes`."""
+    path = algorithm.parameterAsFileOutput(parameters, name, context)
+    if not path:
+        return ""
+    if Path(path).suffix.lower() not in suffixes:
+        raise QgsProcessingException(tr("{}: use a name ending in {}").format(path, " or ".join(suffixes)))
+    writable_folder(path)
+    return path
+
+
+def load_on_completion(context, path, name, style=None):
+    """Have QGIS load an extra output file (e.g. one map per group) when the algorithm finishes."""
+    from qgis.core import QgsProcessingContext
+    details = QgsProcessingContext.LayerDetails(name, context.project(), name)
+    if style:
+        details.setPostProcessor(StyleOnLoad.create(style))
+    context.addLayerToLoadOnCompletion(str(path), details)
+
+
+def forget_layer_to_load(context, path):
+    """Do not load `path` on completion (a destination that was not written as such, e.g. the name
+    pattern of one map per group)."""
+    layers = dict(context.layersToLoadOnCompletion())
+    if str(path) in layers:
+        del layers[str(path)]
+        context.setLayersToLoadOnCompletion(layers)

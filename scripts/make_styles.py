@@ -3,6 +3,7 @@ QGIS version that made them. Run: QT_QPA_PLATFORM=offscreen .venv/bin/python scr
 
 cloudmask.qml: paletted legend cloud (1, cyan) / clear (0, faint) / invalid (-999, grey).
 probability.qml: colour ramp 0..1 (blues to white), -999 transparent.
+frequency.qml: band 1 (cloud frequency) 0..1, white to deep purple, -999 transparent.
 """
 import sys
 import tempfile
@@ -51,6 +52,21 @@ def main():
         renderer.setOpacity(0.85)
         layer.setRenderer(renderer)
         _save(layer, STYLES / "probability.qml")
+        del layer
+
+        freq_tif = writers.write_geotiff(Path(tmp) / "freq.tif", np.zeros((1801, 3600, 3), np.float32))
+        layer = QgsRasterLayer(str(freq_tif), "frequency")
+        ramp = QgsGradientColorRamp(QColor(255, 255, 255, 0), QColor(63, 0, 125), False,
+                                    [QgsGradientStop(0.15, QColor(218, 218, 235)), QgsGradientStop(0.5, QColor(128, 125, 186))])
+        shader_fn = QgsColorRampShader(0.0, 1.0, ramp, QgsColorRampShader.Interpolated)
+        shader_fn.classifyColorRamp(11, -1, layer.extent(), None)
+        shader = QgsRasterShader()
+        shader.setRasterShaderFunction(shader_fn)
+        renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+        renderer.setClassificationMin(0.0)
+        renderer.setClassificationMax(1.0)
+        layer.setRenderer(renderer)
+        _save(layer, STYLES / "frequency.qml")
         del layer
     app.exitQgis()
 
