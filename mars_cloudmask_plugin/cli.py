@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from . import __version__
 from .errors import Cancelled, CloudmaskError
 
-COMMANDS = ("predict", "batch", "mdad")
+COMMANDS = ("predict", "batch", "analyses", "mdad")
 COMMAND_GROUP = "mars_cloudmask.commands"
 
 

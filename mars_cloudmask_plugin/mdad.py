@@ -39,19 +39,16 @@ attribute) named SUB_dayXX (P01_day05). Values: 0 no dust, 1-133 storm member, 1
 member, 255 missing. Latitude is taken as ascending (south first) unless the file's `lat` values
 say otherwise; longitudes from -180 unless its `lon` values say otherwise (0..360 is rolled).
 """
-import contextlib
 import csv
 import math
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import grid
 from .archive import SOL_PATTERN
 from .errors import CloudmaskError
+from .geopackage import atomic_geopackage, gdal_errors, mars_srs, name_mars_authority
 from .sphere import rectangle_area_km2
 from .writers import check_writable_folder, write_geotiff
 
@@ -317,37 +314,13 @@ def _value(storm, name, kind, column, box):
 
 # -- GeoPackage ------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _atomic_file(path):
-    """Yield a temporary path (same name, in a hidden folder beside `path`: the GeoPackage driver
-    wants its .gpkg extension); move it to `path` only if the block succeeds."""
-    path = Path(path)
-    check_writable_folder(path.parent)
-    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-    try:
-        tmp = folder / path.name
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def mars_srs():
-    """The OGR spatial reference of IAU_2015:49900, coordinates in longitude, latitude order."""
-    from osgeo import osr
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(grid.mars_crs_wkt())
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
-
-
 def write_boxes(output_path, table, storms):
     """The boxes of `storms` as a MultiPolygon GeoPackage layer in IAU_2015:49900, atomically."""
     from osgeo import gdal, ogr
     output_path = Path(output_path)
     fields = _fields(table, storms)
     kinds = {"integer": ogr.OFTInteger64, "real": ogr.OFTReal, "text": ogr.OFTString}
-    with _atomic_file(output_path) as tmp, _gdal_errors(output_path):
+    with atomic_geopackage(output_path) as tmp, gdal_errors(output_path):
         ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
         if ds is None:
             raise CloudmaskError(output_path, f"GeoPackage cannot be created ({gdal.GetLastErrorMsg()})")
@@ -372,30 +345,9 @@ def write_boxes(output_path, table, storms):
                     raise CloudmaskError(output_path, f"feature of line {storm.line} cannot be written "
                                                       f"({gdal.GetLastErrorMsg()})")
             ds.CommitTransaction()
-            _versioned_authority(ds)
+            name_mars_authority(ds)
         finally:
             ds = None      # noqa: F841 (closes the GeoPackage before the rename)
-
-
-def _versioned_authority(ds):
-    """GDAL 3.6 writes the GeoPackage's CRS definition as WKT1, whose AUTHORITY["IAU","49900"] drops
-    the 2015 of IAU_2015:49900, so readers (QGIS) find no such CRS and show a custom one. Name it
-    IAU_2015 as the table's `organization` column already does (a no-op where GDAL wrote it so)."""
-    ds.ExecuteSQL("UPDATE gpkg_spatial_ref_sys SET definition = replace(definition, "
-                  "'AUTHORITY[\"IAU\",\"49900\"]', 'AUTHORITY[\"IAU_2015\",\"49900\"]') "
-                  "WHERE organization = 'IAU_2015' AND organization_coordsys_id = 49900")
-
-
-@contextlib.contextmanager
-def _gdal_errors(path):
-    from osgeo import gdal
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    try:
-        yield
-    except RuntimeError as exc:          # with gdal.UseExceptions() set by a host
-        raise CloudmaskError(path, f"GeoPackage cannot be written ({exc})") from None
-    finally:
-        gdal.PopErrorHandler()
 
 
 @dataclass(frozen=True)

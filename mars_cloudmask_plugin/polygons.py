@@ -7,7 +7,6 @@ each polygon is scored against the mask of its own sol; with Mars year + Ls fiel
 `Mars Year`, `Ls`), against the mask of that Mars year with the nearest Ls within a tolerance; else
 every polygon against the one mask given. Polygons without a matching mask keep empty fields.
 """
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,36 +15,21 @@ import numpy as np
 
 from . import grid
 from .archive import sol_in_name
-from .errors import CloudmaskError
+from .errors import Cancelled, CloudmaskError
+from .geopackage import atomic_geopackage, gdal_errors, mars_srs, name_mars_authority
 from .masks import select_masks
 from .raster import read_mask
 from .sphere import row_pixel_areas_km2
-from .writers import atomic_output, check_writable_folder
+from .writers import check_writable_folder
 
 DEFAULT_LS_TOLERANCE = 1.0
 COVER_FIELDS = ("mask_sol", "cloud_fraction", "valid_fraction", "cloud_km2", "valid_km2")
 
 
-def _ogr():
-    from osgeo import gdal, ogr, osr
-    gdal.UseExceptions()
-    ogr.UseExceptions()
-    osr.UseExceptions()
-    return gdal, ogr, osr
-
-
-def _mars_geographic():
-    _, _, osr = _ogr()
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(grid.mars_crs_wkt())
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
-
-
 def _to_mars_geographic(layer, path):
     """A transform from the layer's CRS to IAU_2015:49900 (None when it is already there); a layer
     without a CRS is taken as Mars lon/lat; one on another body is refused."""
-    _, _, osr = _ogr()
+    from osgeo import osr
     source = layer.GetSpatialRef()
     if source is None:
         return None
@@ -53,7 +37,7 @@ def _to_mars_geographic(layer, path):
     if abs(axis - grid.MARS_RADIUS_M) > 1000:
         raise CloudmaskError(path, f"is in a CRS on a body of radius {axis:.0f} m, not Mars "
                                    f"({grid.MARS_RADIUS_M:.0f} m): reproject it to {grid.CRS_AUTHID}")
-    target = _mars_geographic()
+    target = mars_srs()
     source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     if source.IsSame(target):
         return None
@@ -126,7 +110,7 @@ def _pixel_window(envelope):
 
 def _inside(geometry):
     """(row0, col0, bool array) of the pixels whose centres lie inside `geometry` (Mars lon/lat)."""
-    gdal, ogr, _ = _ogr()
+    from osgeo import gdal, ogr
     row0, row1, col0, col1 = _pixel_window(geometry.GetEnvelope())
     if row1 <= row0 or col1 <= col0:
         return row0, col0, np.zeros((0, 0), bool)
@@ -134,7 +118,7 @@ def _inside(geometry):
     gt = grid.geotransform()
     target.SetGeoTransform((gt[0] + col0 * gt[1], gt[1], 0.0, gt[3] + row0 * gt[5], 0.0, gt[5]))
     source = ogr.GetDriverByName("Memory").CreateDataSource("")
-    layer = source.CreateLayer("one", _mars_geographic(), ogr.wkbMultiPolygon)
+    layer = source.CreateLayer("one", mars_srs(), ogr.wkbMultiPolygon)
     feature = ogr.Feature(layer.GetLayerDefn())
     feature.SetGeometry(geometry)
     layer.CreateFeature(feature)
@@ -166,15 +150,13 @@ class PolygonsResult:
 def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_TOLERANCE, layer_name=None,
                       progress=None, cancel=None):
     """The polygon layer at `layer_path` with the cover fields added, written as a GeoPackage."""
-    gdal, ogr, _ = _ogr()
+    from osgeo import ogr
     layer_path, output = Path(layer_path), Path(output)
     if output.suffix.lower() != ".gpkg":
         raise CloudmaskError(output, "the output layer is a GeoPackage: use a .gpkg name")
     check_writable_folder(output.parent)
-    try:
+    with gdal_errors(layer_path, "cannot be read as a vector layer"):
         source = ogr.Open(str(layer_path))
-    except RuntimeError as exc:
-        raise CloudmaskError(layer_path, f"cannot be read as a vector layer ({exc})") from None
     if source is None:
         raise CloudmaskError(layer_path, "cannot be read as a vector layer")
     layer = source.GetLayerByName(layer_name) if layer_name else source.GetLayer(0)
@@ -188,8 +170,7 @@ def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_T
     transform = _to_mars_geographic(layer, layer_path)
     areas = row_pixel_areas_km2()
     total, matched = layer.GetFeatureCount(), 0
-    with atomic_output(output) as tmp:
-        os.remove(tmp)            # GDAL creates the GeoPackage itself
+    with atomic_geopackage(output) as tmp, gdal_errors(output):
         target = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
         out = target.CreateLayer(layer.GetName() or "polygons", layer.GetSpatialRef(), layer.GetGeomType())
         defn = layer.GetLayerDefn()
@@ -201,7 +182,6 @@ def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_T
         out.StartTransaction()
         for n, feature in enumerate(layer):
             if cancel is not None and cancel():
-                from .errors import Cancelled
                 raise Cancelled()
             result = ogr.Feature(out.GetLayerDefn())
             result.SetFrom(feature)
@@ -223,5 +203,6 @@ def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_T
             if progress is not None and total:
                 progress((n + 1) / total)
         out.CommitTransaction()
+        name_mars_authority(target)
         target = None  # noqa: F841  closes (and completes) the GeoPackage before the rename
     return PolygonsResult(output, total, matched, matching)

@@ -27,11 +27,12 @@ of Mengwall and Guzewich 2022, figure 7): OUTPUT_P02.tif, OUTPUT_P03.tif ... all
 masks are read one at a time, so any number of sols fits in memory.
 """
     OUTPUT, OUTPUT_FILES, GROUP_BY, LS_WIDTH, MIN_VALID = "OUTPUT", "OUTPUT_FILES", "GROUP_BY", "LS_WIDTH", "MIN_VALID"
+    MASKS = MaskSelection("INPUT")
     SOLS = "SOLS"
     GROUPINGS = ("none", "subphase", "ls")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        MaskSelection.add_to(self)
+        self.MASKS.add_to(self)
         self.add(QgsProcessingParameterEnum(self.GROUP_BY, tr("One map per"),
                                             options=[tr("none: one map of all sols"), tr("subphase"),
                                                      tr("Ls bin (width below)")], defaultValue=0),
@@ -56,7 +57,7 @@ masks are read one at a time, so any number of sols fits in memory.
         written = frequency.cloud_frequency(
             output=output, group_by=group_by,
             min_valid=self.parameterAsInt(parameters, self.MIN_VALID, context),
-            progress=progress_to(feedback), cancel=feedback.isCanceled, **MaskSelection.read(self, parameters, context))
+            progress=progress_to(feedback), cancel=feedback.isCanceled, **self.MASKS.read(self, parameters, context))
         for out in written:
             feedback.pushInfo(tr("{}: {} sols{}").format(out.path, out.sols, f" ({out.group})" if out.group else ""))
             if out.group is not None:

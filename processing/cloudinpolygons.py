@@ -25,11 +25,12 @@ against the mask of that Mars year with the nearest Ls within the tolerance; oth
 one mask and every polygon is scored against it. Polygons without a matching mask keep empty fields.
 """
     INPUT, OUTPUT, LS_TOLERANCE, MATCHED = "INPUT", "OUTPUT", "LS_TOLERANCE", "MATCHED"
+    MASKS = MaskSelection("MASKS")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add(QgsProcessingParameterVectorLayer(self.INPUT, tr("Polygons"), [QgsProcessing.TypeVectorPolygon]),
                  "A polygon layer on Mars, e.g. MDAD storm boxes (a layer on another body is refused).")
-        MaskSelection.add_to(self)
+        self.MASKS.add_to(self)
         number = QgsProcessingParameterNumber
         self.add(number(self.LS_TOLERANCE, tr("Ls tolerance (degrees)"), number.Double, defaultValue=1.0,
                         minValue=0.0, maxValue=180.0),
@@ -41,7 +42,7 @@ one mask and every polygon is scored against it. Polygons without a matching mas
 
     def process(self, parameters, context, feedback):
         from ..mars_cloudmask_plugin import polygons
-        selection = MaskSelection.read(self, parameters, context)
+        selection = self.MASKS.read(self, parameters, context)
         result = polygons.cloud_in_polygons(
             layer_file(self.parameterAsVectorLayer(parameters, self.INPUT, context).source()), selection["inputs"],
             geopackage_output(self, parameters, self.OUTPUT, context),

@@ -23,9 +23,10 @@ valid_fraction, file) and optionally a PNG plot of the cloud fraction against Ls
 region, Ls running on across Mars years. Masks are chosen as for "Cloud frequency".
 """
     OUTPUT, OUTPUT_FIGURE, BAND, BANDS, BOX, ROWS = "OUTPUT", "OUTPUT_FIGURE", "BAND", "BANDS", "BOX", "ROWS"
+    MASKS = MaskSelection("INPUT")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        MaskSelection.add_to(self)
+        self.MASKS.add_to(self)
         self.add(QgsProcessingParameterBoolean(self.BANDS, tr("Latitude bands"), defaultValue=True),
                  "Report every latitude band of the width below (off: the box only).")
         number = QgsProcessingParameterNumber
@@ -48,7 +49,7 @@ region, Ls running on across Mars years. Masks are chosen as for "Cloud frequenc
             band=self.parameterAsDouble(parameters, self.BAND, context),
             box=self.parameterAsString(parameters, self.BOX, context) or None,
             bands=self.parameterAsBool(parameters, self.BANDS, context),
-            progress=progress_to(feedback), cancel=feedback.isCanceled, **MaskSelection.read(self, parameters, context))
+            progress=progress_to(feedback), cancel=feedback.isCanceled, **self.MASKS.read(self, parameters, context))
         feedback.pushInfo(tr("{} rows for {} sols").format(len(result.rows), len({r["sol"] for r in result.rows})))
         return {self.OUTPUT: str(result.csv), self.OUTPUT_FIGURE: str(result.figure) if result.figure else None,
                 self.ROWS: len(result.rows)}

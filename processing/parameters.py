@@ -126,11 +126,14 @@ def raster_layer_path(algorithm, parameters, name, context):
 
 class MaskSelection:
     """The parameters that choose a set of cloud masks: layers/files, a folder, and filters read
-    from the masks' own tags. Keys are the algorithm's (see `add_to`)."""
-    MASKS, FOLDER, MARS_YEARS, LS_RANGE, SUBPHASES = "MASKS", "FOLDER", "MARS_YEARS", "LS_RANGE", "SUBPHASES"
+    from the masks' own tags. The masks' key is INPUT where they are the algorithm's main input."""
+    FOLDER, MARS_YEARS, LS_RANGE, SUBPHASES = "FOLDER", "MARS_YEARS", "LS_RANGE", "SUBPHASES"
 
-    @classmethod
-    def add_to(cls, algorithm):
+    def __init__(self, masks_key="INPUT"):
+        self.MASKS = masks_key
+
+    def add_to(self, algorithm):
+        cls = self
         from qgis.core import QgsProcessing, QgsProcessingParameterMultipleLayers, QgsProcessingParameterString
         algorithm.add(QgsProcessingParameterMultipleLayers(cls.MASKS, tr("Cloud masks"), QgsProcessing.TypeRaster,
                                                            optional=True),
@@ -148,10 +151,10 @@ class MaskSelection:
         algorithm.add(QgsProcessingParameterString(cls.SUBPHASES, tr("Subphases"), optional=True),
                       "Only these subphases, comma-separated (e.g. P02,P03). Empty: all.", advanced=True)
 
-    @classmethod
-    def read(cls, algorithm, parameters, context):
+    def read(self, algorithm, parameters, context):
         """{inputs, mars_years, ls_range, subphases} for the engine's analyses."""
-        files = [layer_file(source) for source in algorithm.parameterAsFileList(parameters, cls.MASKS, context)]
+        cls = self
+        files = [layer_file(s) for s in algorithm.parameterAsFileList(parameters, cls.MASKS, context) if s]
         folder = algorithm.parameterAsFile(parameters, cls.FOLDER, context)
         inputs = files + ([folder] if folder else [])
         if not inputs:

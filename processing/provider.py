@@ -3,17 +3,22 @@ from qgis.core import QgsProcessingProvider
 
 from .algorithm import ICON_PATH
 from .batchcloudmask import BatchCloudMaskAlgorithm
+from .cloudfrequency import CloudFrequencyAlgorithm
+from .cloudinpolygons import CloudInPolygonsAlgorithm
 from .cloudmask import CloudMaskAlgorithm
 from .cloudprobability import CloudProbabilityAlgorithm
+from .cloudseries import CloudSeriesAlgorithm
 from .mdadboxes import MdadBoxesAlgorithm
 from .mdadmask import MdadMaskAlgorithm
 from .polarcrop import PolarCropAlgorithm
 from .postfilter import PostFilterAlgorithm
 from .runtime import MODEL_MODULES, requirements_problem
 from .translate import tr
+from .zonalclimatology import ZonalClimatologyAlgorithm
 
 ALGORITHMS = (PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm, CloudMaskAlgorithm,
-              BatchCloudMaskAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm)
+              BatchCloudMaskAlgorithm, CloudFrequencyAlgorithm, ZonalClimatologyAlgorithm, CloudSeriesAlgorithm,
+              CloudInPolygonsAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm)
 
 
 class MarsCloudmaskProvider(QgsProcessingProvider):

@@ -24,10 +24,11 @@ empty bins grey and hatched) and an HTML report showing the figure, which the Re
 Masks are chosen as for "Cloud frequency" (list, folder, filters); each needs Ls and Mars year.
 """
     OUTPUT, OUTPUT_CSV, OUTPUT_FIGURE, OUTPUT_HTML = "OUTPUT", "OUTPUT_CSV", "OUTPUT_FIGURE", "OUTPUT_HTML"
+    MASKS = MaskSelection("INPUT")
     LAT_BIN, LS_BIN, LON_WEST, LON_EAST, SOLS = "LAT_BIN", "LS_BIN", "LON_WEST", "LON_EAST", "SOLS"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        MaskSelection.add_to(self)
+        self.MASKS.add_to(self)
         number = QgsProcessingParameterNumber
         self.add(number(self.LAT_BIN, tr("Latitude bin (degrees)"), number.Double, defaultValue=1.0, minValue=0.1,
                         maxValue=180.0), "Height of the latitude bins (default 1 degree).")
@@ -62,7 +63,7 @@ Masks are chosen as for "Cloud frequency" (list, folder, filters); each needs Ls
             lat_bin=self.parameterAsDouble(parameters, self.LAT_BIN, context),
             ls_bin=self.parameterAsDouble(parameters, self.LS_BIN, context),
             lon_window=None if west is None and east is None else (west, east),
-            progress=progress_to(feedback), cancel=feedback.isCanceled, **MaskSelection.read(self, parameters, context))
+            progress=progress_to(feedback), cancel=feedback.isCanceled, **self.MASKS.read(self, parameters, context))
         clim = result.climatology
         feedback.pushInfo(tr("{} sols, Mars years {}").format(clim.n_sols, ", ".join(map(str, clim.mars_years))))
         paths = {self.OUTPUT: result.netcdf, self.OUTPUT_CSV: result.csv, self.OUTPUT_FIGURE: result.figure,
