@@ -1,16 +1,22 @@
-"""Build the graphical model modeler/cloudmask_chain.model3 with the QgsProcessingModelAlgorithm API:
+"""Build the shipped graphical models with the QgsProcessingModelAlgorithm API:
 
+modeler/cloudmask_chain.model3:
     MDGM ─► Crop to polar bounds ─(latN, latS)─► Cloud probability ─► Post-filter ─► Cloud mask
+modeler/frequency_with_topography.model3:
+    folder of masks ─► Cloud frequency;  MOLA DEM (any Mars CRS) ─► GDAL contours; both loaded
 
-Run (headless): QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/build_model.py [OUT.model3]
-The child algorithms are referenced by id (marscloudmask:...), so the provider needs not be loaded
-to write the file; QGIS resolves them when the model is opened or run.
+Run (headless): QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/build_model.py [OUT_DIR]
+The child algorithms are referenced by id (marscloudmask:..., gdal:contour), so the providers need
+not be loaded to write the files; QGIS resolves them when a model is opened or run. The mask
+options (labels, defaults, ranges) come from the engine's one declaration, mars_cloudmask_plugin/options.py.
 """
 import sys
 from pathlib import Path
 
+from mars_cloudmask_plugin import options
+
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "modeler" / "cloudmask_chain.model3"
+DEFAULT_OUT_DIR = REPO / "modeler"
 
 HELP = ("The cloud mask of one MDGM in three visible steps, each a Mars Cloudmask algorithm: "
         "Crop to polar bounds gives the bounds latN/latS of the sol's season, Cloud probability runs the "
@@ -19,36 +25,44 @@ HELP = ("The cloud mask of one MDGM in three visible steps, each a Mars Cloudmas
         "the graphical modeler to change or extend the chain (e.g. add your own post-processing).")
 
 
-def build():
+def option_input(spec, name):
+    """A model input for one mask option, as the engine declares it."""
+    from qgis.core import (QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                           QgsProcessingParameterNumber as number)
+    if spec.kind == "number":
+        param = number(name, spec.label, number.Double, defaultValue=spec.default, optional=spec.default is None,
+                       minValue=spec.minimum, maxValue=spec.maximum)
+    elif spec.kind == "tile_size":
+        param = number(name, spec.label, number.Integer, optional=True, minValue=spec.minimum)
+    elif spec.kind == "choice":
+        param = QgsProcessingParameterEnum(name, spec.label, options=list(spec.choice_labels),
+                                           defaultValue=spec.choices.index(spec.default))
+    elif spec.kind == "file":
+        param = QgsProcessingParameterFile(name, spec.label, behavior=QgsProcessingParameterFile.File,
+                                           fileFilter="Mars Cloudmask model (*.keras)", optional=True)
+    else:
+        raise ValueError(spec.kind)
+    if spec.advanced:
+        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return param
+
+
+def build_chain():
     from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                            QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
-                           QgsProcessingModelParameter, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
-                           QgsProcessingParameterFile, QgsProcessingParameterNumber)
+                           QgsProcessingModelParameter, QgsProcessingParameterFile)
     from qgis.PyQt.QtCore import QPointF
 
     model = QgsProcessingModelAlgorithm("Cloud mask, step by step", "Mars Cloudmask")
+    specs = (options.LS, options.BUFFER, options.TILING, options.MODEL, options.THRESHOLD, options.TILE_SIZE)
     model.setHelpContent({"ALG_DESC": HELP, "ALG_CREATOR": "Mars Cloudmask",
                           "mdgm": "MARCI Mars Daily Global Map (3600 x 1801 RGB JPEG).",
-                          "ls": "Solar longitude (degrees); empty: from the archive's Pxx_ls.txt.",
-                          "buffer": "Degrees taken off both polar bounds (default 3).",
-                          "tiling": "seamless (exact, default) or blend (the paper's).",
-                          "model": "Model file; empty: the shipped model.",
-                          "threshold": "Probability threshold; empty: the model's own."})
+                          **{spec.dest: spec.help for spec in specs}})
 
-    number = QgsProcessingParameterNumber
-    inputs = [
-        QgsProcessingParameterFile("mdgm", "MDGM (Mars Daily Global Map)", behavior=QgsProcessingParameterFile.File,
-                                   fileFilter="MDGM images (*.jpg *.jpeg *.JPG *.tif *.tiff);;All files (*.*)"),
-        number("ls", "Solar longitude Ls (degrees)", number.Double, optional=True, minValue=0.0, maxValue=360.0),
-        number("buffer", "Polar-bound buffer c (degrees)", number.Double, defaultValue=3.0, minValue=0.0,
-               maxValue=30.0),
-        QgsProcessingParameterEnum("tiling", "Tiling", options=["seamless", "blend"], defaultValue=0),
-        QgsProcessingParameterFile("model", "Model file", behavior=QgsProcessingParameterFile.File,
-                                   fileFilter="Mars Cloudmask model (*.keras)", optional=True),
-        number("threshold", "Probability threshold", number.Double, optional=True, minValue=0.0, maxValue=1.0),
-        number("tile_size", "Tile size (input pixels)", number.Integer, optional=True, minValue=0),
-    ]
-    inputs[-1].setFlags(inputs[-1].flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    inputs = [QgsProcessingParameterFile("mdgm", "MDGM (Mars Daily Global Map)",
+                                         behavior=QgsProcessingParameterFile.File,
+                                         fileFilter="MDGM images (*.jpg *.jpeg *.JPG *.tif *.tiff);;All files (*.*)")]
+    inputs += [option_input(spec, spec.dest) for spec in specs]
     for i, definition in enumerate(inputs):
         component = QgsProcessingModelParameter(definition.name())
         component.setPosition(QPointF(120 + 190 * i, 60))
@@ -85,17 +99,76 @@ def build():
     return model
 
 
+TOPOGRAPHY_HELP = ("Cloud frequency of a folder of cloud masks (e.g. a batch output) with the contours of a MOLA "
+                   "elevation model over it, as in the frequency maps of Mengwall and Guzewich (2022). Give the "
+                   "DEM in its own Mars CRS (e.g. the USGS MGS MOLA global mosaic, equirectangular on the Mars "
+                   "sphere): QGIS draws both layers on Mars, no Earth transform involved.")
+
+
+def build_frequency_with_topography():
+    from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                           QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
+                           QgsProcessingModelParameter, QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                           QgsProcessingParameterRasterLayer)
+    from qgis.PyQt.QtCore import QPointF
+
+    model = QgsProcessingModelAlgorithm("Cloud frequency with MOLA topography", "Mars Cloudmask")
+    model.setHelpContent({"ALG_DESC": TOPOGRAPHY_HELP, "ALG_CREATOR": "Mars Cloudmask",
+                          "masks": "Folder of cloud masks, searched recursively.",
+                          "dem": "MOLA elevation model (metres), in its own Mars CRS.",
+                          "interval": "Contour interval in metres (default 1000).",
+                          "min_valid": "Pixels valid on fewer sols are nodata in the frequency."})
+    number = QgsProcessingParameterNumber
+    inputs = [QgsProcessingParameterFile("masks", "Folder of cloud masks", behavior=QgsProcessingParameterFile.Folder),
+              QgsProcessingParameterRasterLayer("dem", "MOLA elevation model"),
+              number("interval", "Contour interval (m)", number.Double, defaultValue=1000.0, minValue=1.0),
+              number("min_valid", "Minimum valid sols", number.Integer, defaultValue=1, minValue=1)]
+    for i, definition in enumerate(inputs):
+        component = QgsProcessingModelParameter(definition.name())
+        component.setPosition(QPointF(120 + 220 * i, 60))
+        model.addModelParameter(definition, component)
+    param = Source.fromModelParameter
+
+    def child(child_id, algorithm_id, description, x, sources, statics=None, output=None):
+        component = QgsProcessingModelChildAlgorithm(algorithm_id)
+        component.setChildId(child_id)
+        component.setDescription(description)
+        component.setPosition(QPointF(x, 260))
+        for name, source in sources.items():
+            component.addParameterSources(name, [source])
+        for name, value in (statics or {}).items():
+            component.addParameterSources(name, [Source.fromStaticValue(value)])
+        child_output, name = output
+        out = QgsProcessingModelOutput(name, name)
+        out.setChildId(child_id)
+        out.setChildOutputName(child_output)
+        out.setPosition(QPointF(x + 150, 360))
+        component.setModelOutputs({name: out})
+        model.addChildAlgorithm(component)
+
+    child("cloudfrequency", "marscloudmask:cloudfrequency", "Cloud frequency of the masks", 250,
+          {"FOLDER": param("masks"), "MIN_VALID": param("min_valid")}, output=("OUTPUT", "Cloud frequency"))
+    child("contours", "gdal:contour", "MOLA contours", 700, {"INPUT": param("dem"), "INTERVAL": param("interval")},
+          {"BAND": 1, "FIELD_NAME": "ELEV"}, output=("OUTPUT", "MOLA contours"))
+    model.updateDestinationParameters()
+    return model
+
+
+MODELS = {"cloudmask_chain.model3": build_chain, "frequency_with_topography.model3": build_frequency_with_topography}
+
+
 def main(argv):
     from qgis.core import QgsApplication
-    out = Path(argv[0]) if argv else DEFAULT_OUT
+    out_dir = Path(argv[0]) if argv else DEFAULT_OUT_DIR
     app = QgsApplication([], False)
     app.initQgis()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model = build()
-    if not model.toFile(str(out)):
-        sys.exit(f"{out}: could not write the model")
-    print(f"wrote {out}")
-    del model
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, build in MODELS.items():
+        model = build()
+        if not model.toFile(str(out_dir / name)):
+            sys.exit(f"{out_dir / name}: could not write the model")
+        print(f"wrote {out_dir / name}")
+        del model
     app.exitQgis()
 
 
