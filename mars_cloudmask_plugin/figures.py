@@ -62,6 +62,24 @@ def latitude_ls_figure(path, clim):
     return _save(fig, path)
 
 
+def frequency_figure(path, frequency, title):
+    """A cloud frequency map (global grid, north up) with lon/lat axes; nodata left white."""
+    from . import grid
+    fig = _figure(10, 5.4)
+    ax = fig.add_subplot()
+    data = np.ma.masked_equal(frequency, grid.NODATA)
+    extent = (grid.WEST_EDGE, grid.WEST_EDGE + grid.WIDTH * grid.PIXEL_DEG,
+              grid.NORTH_EDGE - grid.HEIGHT * grid.PIXEL_DEG, grid.NORTH_EDGE)
+    image = ax.imshow(data, extent=extent, cmap="Purples", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks(range(-180, 181, 60))
+    ax.set_yticks(range(-90, 91, 30))
+    ax.set_xlabel("east longitude (degrees)")
+    ax.set_ylabel("latitude (degrees)")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="cloud frequency (cloud sols / valid sols)", shrink=0.8)
+    return _save(fig, path)
+
+
 def series_figure(path, rows, region_key="region"):
     """Cloud fraction per sol against Ls (on across Mars years), one line per region."""
     fig = _figure(10, 4.5)

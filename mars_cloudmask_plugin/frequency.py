@@ -109,9 +109,10 @@ class FrequencyOutput:
 
 
 def cloud_frequency(inputs, output, group_by=None, min_valid=1, mars_years=None, ls_range=None, subphases=None,
-                    progress=None, cancel=None):
+                    figures=False, progress=None, cancel=None):
     """Masks (files or folders) -> cloud frequency map(s) written to `output` (.tif or .nc; with
-    `group_by` one file per group beside it). Returns a FrequencyOutput per file written."""
+    `group_by` one file per group beside it; with `figures` a PNG of each map beside it too).
+    Returns a FrequencyOutput per map written."""
     output = Path(output)
     if output.suffix.lower() not in (".tif", ".tiff", ".nc"):
         raise CloudmaskError(output, "the frequency map is a GeoTIFF (.tif) or NetCDF (.nc) file")
@@ -134,6 +135,15 @@ def cloud_frequency(inputs, output, group_by=None, min_valid=1, mars_years=None,
                 progress(start + share * fraction)
         fmap = accumulate(members, min_valid, part, cancel)
         done += len(members)
-        written.append(FrequencyOutput(group, write_frequency(output_for_group(output, group), fmap, group),
-                                       len(members)))
+        path = write_frequency(output_for_group(output, group), fmap, group)
+        if figures:
+            from .figures import frequency_figure
+            frequency_figure(path.with_suffix(".png"), fmap.frequency, _figure_title(fmap, group))
+        written.append(FrequencyOutput(group, path, len(members)))
     return written
+
+
+def _figure_title(fmap, group):
+    tags = fmap.tags(group)
+    season = f"Mars year {tags['MARS_YEARS']}, Ls {tags['LS_MIN']}-{tags['LS_MAX']}" if tags["LS_MIN"] else ""
+    return f"Water-ice cloud frequency{' ' + group if group else ''}: {len(fmap.sols)} sols, {season}"

@@ -5,7 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingParam
                        QgsProcessingParameterNumber, QgsProcessingParameterVectorDestination)
 
 from .algorithm import EngineAlgorithm
-from .parameters import optional_number, writable_folder
+from .parameters import geopackage_output, optional_number
 from .runtime import BASE_MODULES
 from .translate import tr
 
@@ -66,12 +66,3 @@ def table_path(algorithm, parameters, name, context):
     if not path:
         raise QgsProcessingException(tr("No MDAD table given (parameter {})").format(name))
     return Path(path)
-
-
-def geopackage_output(algorithm, parameters, name, context):
-    """Path of the vector destination: a GeoPackage (checked writable before the work)."""
-    path = algorithm.parameterAsOutputLayer(parameters, name, context)
-    if Path(path).suffix.lower() != ".gpkg":
-        raise QgsProcessingException(tr("{}: the boxes are written as a GeoPackage; use a .gpkg name").format(path))
-    writable_folder(path)
-    return path

@@ -47,10 +47,20 @@ def option_input(spec, name):
     return param
 
 
+def add_inputs(model, inputs, spacing):
+    """The model's inputs, in a row along the top of the canvas."""
+    from qgis.core import QgsProcessingModelParameter
+    from qgis.PyQt.QtCore import QPointF
+    for i, definition in enumerate(inputs):
+        component = QgsProcessingModelParameter(definition.name())
+        component.setPosition(QPointF(120 + spacing * i, 60))
+        model.addModelParameter(definition, component)
+
+
 def build_chain():
     from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                            QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
-                           QgsProcessingModelParameter, QgsProcessingParameterFile)
+                           QgsProcessingParameterFile)
     from qgis.PyQt.QtCore import QPointF
 
     model = QgsProcessingModelAlgorithm("Cloud mask, step by step", "Mars Cloudmask")
@@ -63,10 +73,7 @@ def build_chain():
                                          behavior=QgsProcessingParameterFile.File,
                                          fileFilter="MDGM images (*.jpg *.jpeg *.JPG *.tif *.tiff);;All files (*.*)")]
     inputs += [option_input(spec, spec.dest) for spec in specs]
-    for i, definition in enumerate(inputs):
-        component = QgsProcessingModelParameter(definition.name())
-        component.setPosition(QPointF(120 + 190 * i, 60))
-        model.addModelParameter(definition, component)
+    add_inputs(model, inputs, 190)
 
     def child(child_id, algorithm_id, description, x, sources):
         component = QgsProcessingModelChildAlgorithm(algorithm_id)
@@ -108,8 +115,7 @@ TOPOGRAPHY_HELP = ("Cloud frequency of a folder of cloud masks (e.g. a batch out
 def build_frequency_with_topography():
     from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                            QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
-                           QgsProcessingModelParameter, QgsProcessingParameterFile, QgsProcessingParameterNumber,
-                           QgsProcessingParameterRasterLayer)
+                           QgsProcessingParameterFile, QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
     from qgis.PyQt.QtCore import QPointF
 
     model = QgsProcessingModelAlgorithm("Cloud frequency with MOLA topography", "Mars Cloudmask")
@@ -123,10 +129,7 @@ def build_frequency_with_topography():
               QgsProcessingParameterRasterLayer("dem", "MOLA elevation model"),
               number("interval", "Contour interval (m)", number.Double, defaultValue=1000.0, minValue=1.0),
               number("min_valid", "Minimum valid sols", number.Integer, defaultValue=1, minValue=1)]
-    for i, definition in enumerate(inputs):
-        component = QgsProcessingModelParameter(definition.name())
-        component.setPosition(QPointF(120 + 220 * i, 60))
-        model.addModelParameter(definition, component)
+    add_inputs(model, inputs, 220)
     param = Source.fromModelParameter
 
     def child(child_id, algorithm_id, description, x, sources, statics=None, output=None):

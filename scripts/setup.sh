@@ -7,7 +7,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 apt_packages=(qgis python3-qgis qgis-providers gdal-bin python3-rasterio python3-netcdf4
-              python3-pyproj python3-scipy python3-venv xvfb xauth)
+              python3-pyproj python3-scipy python3-matplotlib python3-gdal python3-venv xvfb xauth)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

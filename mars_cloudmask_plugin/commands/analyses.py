@@ -38,6 +38,7 @@ def register(sub):
                         "named FILE_<group>.tif")
     p.add_argument("--min-valid", type=int, default=1, metavar="N",
                    help="nodata where fewer than N sols are valid (default 1)")
+    p.add_argument("--figures", action="store_true", help="also draw each map as a PNG beside it")
     p.set_defaults(func=run_frequency)
 
     p = sub.add_parser("zonal", help="latitude x Ls diagram of zonal-mean cloud frequency",
@@ -79,7 +80,8 @@ def register(sub):
 
 def run_frequency(args):
     from ..frequency import cloud_frequency
-    for out in cloud_frequency(_inputs(args), args.out, args.group_by, args.min_valid, **_selection(args)):
+    for out in cloud_frequency(_inputs(args), args.out, args.group_by, args.min_valid, figures=args.figures,
+                               **_selection(args)):
         print(f"{out.path}: cloud frequency of {out.sols} sols" + (f" ({out.group})" if out.group else ""))
     return 0
 
