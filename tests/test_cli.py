@@ -30,7 +30,8 @@ def test_predict_honours_formats_ls_threshold_and_tiling(make_mdgm, tmp_path, cl
     path = make_mdgm("P01_day11", ls=None)                       # no table line: --ls supplies it
     out = tmp_path / "out"
     rc, stdout, stderr = cli("predict", path, "--out-dir", out, "--model", tiny_model_path, "--formats", "tif",
-                             "--ls", "250", "--threshold", "0.9", "--tiling", "blend", "--buffer", "5")
+                             "--ls", "250", "--threshold", "0.9", "--tiling", "blend", "--tile-size", "668",
+                             "--buffer", "5")
     assert rc == 0, stderr
     assert [p.name for p in out.iterdir()] == ["P01_day11_zequat_cloudmask.tif"]
     with rasterio.open(out / "P01_day11_zequat_cloudmask.tif") as src:

@@ -143,7 +143,7 @@ def test_cloudmask_mask_is_the_same_for_every_tile_size_and_blend_tiling_runs(ru
         tiles[tile] = tags["TILE_SIZE"]
     assert tiles[316] == "316x316" and tiles[0] != "316x316"
     blend = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "TILING": 1,
-                                  "OUTPUT": str(tmp_path / "blend.tif")})
+                                  "TILE_SIZE": 668, "OUTPUT": str(tmp_path / "blend.tif")})
     values, tags, _, _ = read_band(blend["OUTPUT"])
     assert tags["TILING_MODE"] == "blend"
     np.testing.assert_array_equal(values == -999, engine_mask.mask == -999)
