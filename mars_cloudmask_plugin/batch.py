@@ -9,6 +9,7 @@ from .archive import find_mdgms
 from .errors import Cancelled, CloudmaskError
 from .options import MaskOptions
 from .pipeline import make_products, output_paths
+from .resume import DONE, TODO, claimed, expected_tags, holder, output_state, sweep_partials
 from .writers import check_writable_folder
 
 
@@ -26,12 +27,15 @@ class Outcome:
     cloud_fraction: float = None
     valid_fraction: float = None
     seconds: float = 0.0
+    redone: str = ""       # why outputs that were there did not count as done
+    claimed: bool = False  # skipped: another live run holds the sol
 
     def summary(self):
         if self.status != "done":
             return f"{self.source.name}: {self.status}{': ' + self.message if self.message else ''}"
         return (f"{self.source.name}: cloud {100 * self.cloud_fraction:.1f}% of valid pixels, "
-                f"valid {100 * self.valid_fraction:.1f}% of the globe, {self.seconds:.1f} s")
+                f"valid {100 * self.valid_fraction:.1f}% of the globe, {self.seconds:.1f} s"
+                + (f" (redone: {self.redone})" if self.redone else ""))
 
 
 def plan_jobs(root, out_dir, formats, probability=False):
@@ -44,17 +48,29 @@ def plan_jobs(root, out_dir, formats, probability=False):
     return jobs
 
 
-def is_done(job):
-    return all(Path(p).exists() for p in job.outputs.values())
+def is_done(job, options=MaskOptions()):
+    """True when every output of the sol opens, lies on the grid and was made with these options."""
+    return output_state(job, expected_tags(options)) == DONE
+
+
+def skipped(job):
+    return Outcome(job.source, "skipped", "outputs exist")
 
 
 def run_job(job, options, model=None, progress=None, cancel=None, overwrite=False):
-    """Make one sol's products. Never raises for a bad input: the Outcome says what went wrong."""
-    if not overwrite and is_done(job):
-        return Outcome(job.source, "skipped", "outputs exist")
+    """Make one sol's products under its claim. Never raises for a bad input: the Outcome says what
+    went wrong, and why outputs that were there were made again."""
+    state = TODO if overwrite else output_state(job, expected_tags(options))
+    if state == DONE:
+        return skipped(job)
     t0 = time.perf_counter()
     try:
-        result = make_products(job.source, job.outputs, options, model, progress, cancel)
+        with claimed(job) as mine:
+            if not mine:
+                return Outcome(job.source, "skipped", f"claimed by another run (pid {holder(job)})", claimed=True)
+            if not overwrite and output_state(job, expected_tags(options)) == DONE:
+                return skipped(job)                  # the other run finished it while we waited
+            result = make_products(job.source, job.outputs, options, model, progress, cancel)
     except CloudmaskError as exc:
         return Outcome(job.source, "failed", str(exc), seconds=time.perf_counter() - t0)
     except Cancelled:
@@ -63,13 +79,19 @@ def run_job(job, options, model=None, progress=None, cancel=None, overwrite=Fals
         return Outcome(job.source, "failed", f"{job.source}: {type(exc).__name__}: {exc}",
                        seconds=time.perf_counter() - t0)
     cloud, valid = result.fractions
-    return Outcome(job.source, "done", "", cloud, valid, time.perf_counter() - t0)
+    return Outcome(job.source, "done", "", cloud, valid, time.perf_counter() - t0,
+                   redone="" if state == TODO else state)
 
 
 def failures_report(outcomes):
-    """Closing lines of a batch: counts, then one line per failed file."""
+    """Closing lines of a batch: counts, then one line per sol redone (and why) and per failed file."""
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "failed")}
-    lines = [f"{counts['done']} done, {counts['skipped']} skipped (outputs exist), {counts['failed']} failed"]
+    claimed = sum(o.claimed for o in outcomes)
+    redone = [o for o in outcomes if o.redone]
+    lines = [f"{counts['done']} done, {counts['skipped'] - claimed} skipped (outputs exist), {counts['failed']} failed"
+             + (f", {len(redone)} redone" if redone else "")
+             + (f", {claimed} left to another run working on the same folder" if claimed else "")]
+    lines += [f"  REDONE {o.source.name}: {o.redone}" for o in redone]
     lines += [f"  FAILED {o.message}" for o in outcomes if o.status == "failed"]
     return lines
 
@@ -79,7 +101,7 @@ class BatchReport:
     """What a batch run did: the outcome of each sol it reached, in job order."""
     total: int
     outcomes: list = field(default_factory=list)
-    cancelled: bool = False
+    cancelled: object = False
 
     def count(self, status):
         return sum(o.status == status for o in self.outcomes)
@@ -108,6 +130,7 @@ def run_batch(root, out_dir, options=MaskOptions(), overwrite=False, workers=0, 
     jobs = plan_jobs(root, out_dir, options.formats, options.probability)
     if not jobs:
         raise CloudmaskError(root, "no MDGMs (*_zequat.jpg) found in this folder or below")
+    sweep_partials(jobs)
     report = BatchReport(len(jobs))
 
     def finished(outcome):
@@ -116,6 +139,6 @@ def run_batch(root, out_dir, options=MaskOptions(), overwrite=False, workers=0, 
             on_outcome(outcome)
     try:
         run_jobs(jobs, options, workers, scheduler, overwrite, finished, progress=progress, cancel=cancel)
-    except Cancelled:
-        report.cancelled = True
+    except Cancelled as exc:
+        report.cancelled = exc           # truthy: what stopped the run (Ctrl-C, SIGTERM, QGIS cancel)
     return report

@@ -7,13 +7,15 @@ never imports the lab and works without it. Errors a user can act on print one l
 nothing prints a traceback for bad input.
 """
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
 from importlib.metadata import entry_points
 
 from . import __version__
-from .errors import Cancelled, CloudmaskError
+from .errors import Cancelled, CloudmaskError, Terminated
 
 COMMANDS = ("predict", "batch", "analyses", "mdad")
 COMMAND_GROUP = "mars_cloudmask.commands"
@@ -39,17 +41,41 @@ def build_parser():
     return parser
 
 
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_cancel():
+    """SIGTERM raises Terminated in the main thread, so it unwinds like Ctrl-C: temporary files are
+    removed on the way out and a batch prints what it did. Outside the main thread: left alone."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:          # not the main thread (e.g. a test calling main from a thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args) or 0
-    except CloudmaskError as exc:
-        print(f"mars-cloudmask: error: {exc}", file=sys.stderr)
-        return 1
-    except (Cancelled, KeyboardInterrupt):
-        print("mars-cloudmask: interrupted", file=sys.stderr)
-        return 130
+    with sigterm_as_cancel():
+        try:
+            return args.func(args) or 0
+        except CloudmaskError as exc:
+            print(f"mars-cloudmask: error: {exc}", file=sys.stderr)
+            return 1
+        except Cancelled as exc:
+            print(f"mars-cloudmask: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}",
+                  file=sys.stderr)
+            return exc.exit_status
+        except KeyboardInterrupt:
+            print("mars-cloudmask: interrupted", file=sys.stderr)
+            return Cancelled.exit_status
 
 
 if __name__ == "__main__":

@@ -12,3 +12,9 @@ class CloudmaskError(Exception):
 
 class Cancelled(Exception):
     """The caller asked to stop (QGIS cancel button, Ctrl-C in a batch)."""
+    exit_status = 130
+
+
+class Terminated(Cancelled):
+    """SIGTERM (kill, job schedulers, docker stop): handled like Ctrl-C, exit status 143."""
+    exit_status = 143

@@ -12,7 +12,8 @@ and only when a parallel run is asked for.
 import os
 from dataclasses import dataclass
 
-from .batch import Outcome, is_done, run_job
+from .batch import Outcome, run_job, skipped
+from .resume import DONE, expected_tags, output_state
 from .errors import Cancelled
 
 
@@ -71,9 +72,10 @@ def run_jobs(jobs, options, workers=0, scheduler=None, overwrite=False, on_outco
     on_outcome = on_outcome or (lambda outcome: None)
     outcomes = [None] * len(jobs)
     todo = []
+    expected = None if overwrite else expected_tags(options)
     for i, job in enumerate(jobs):
-        if not overwrite and is_done(job):
-            outcomes[i] = Outcome(job.source, "skipped", "outputs exist")
+        if not overwrite and output_state(job, expected) == DONE:
+            outcomes[i] = skipped(job)
             on_outcome(outcomes[i])
         else:
             todo.append(i)

@@ -18,7 +18,7 @@ from .mdgm import Mdgm, has_data, read_mdgm
 from .options import DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles, strip_tile
-from .writers import check_writable_folder, write_geotiff, write_netcdf
+from .writers import atomic_outputs, check_writable_folder, geotiff_to, netcdf_mask_to
 
 
 @dataclass
@@ -33,6 +33,7 @@ class MaskResult:
     prob_area: np.ndarray = field(repr=False)   # float32 probability over `area`
     rgb: np.ndarray = field(repr=False)         # the MDGM, for the post-filter
     seconds: dict = field(default_factory=dict)
+    buffer: float = None
 
     @cached_property
     def probability(self):
@@ -45,14 +46,17 @@ class MaskResult:
         return fractions(self.mask)
 
     def tags(self):
-        return provenance_tags(self.source, self.sol, self.area, self.layout, self.model_label, self.threshold)
+        return provenance_tags(self.source, self.sol, self.area, self.layout, self.model_label, self.threshold,
+                               self.buffer)
 
 
-def provenance_tags(source, sol, area, layout, model_label, threshold):
-    """Provenance written into every output of a model run (mask, NetCDF, probability)."""
+def provenance_tags(source, sol, area, layout, model_label, threshold, buffer=None):
+    """Provenance written into every output of a model run (mask, NetCDF, probability); a batch
+    resumes a sol only when these match what it asks for (resume.py)."""
     ls = float("nan") if sol.ls is None else sol.ls
     return {"LS": f"{ls:g}", "MARS_YEAR": sol.mars_year, "SOL": sol.name,
             "SOURCE_FILE": Path(source).name, "MODEL": model_label, "THRESHOLD": f"{threshold:g}",
+            "BUFFER": None if buffer is None else f"{float(buffer):g}",
             "TILING_MODE": layout.mode, "TILE_SIZE": "x".join(map(str, layout.tile)),
             "LAT_NORTH": f"{area.lat_north:.3f}", "LAT_SOUTH": f"{area.lat_south:.3f}",
             "SOFTWARE": f"mars-cloudmask {__version__}"}
@@ -133,7 +137,8 @@ def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling=DEFAULT_T
     threshold = model.threshold if threshold is None else float(threshold)
     mask = global_mask(prob, area, mdgm.rgb, threshold)
     watch.lap("post-filter")
-    return MaskResult(mdgm.path, sol, area, layout, model.label, threshold, mask, prob, mdgm.rgb, watch.seconds)
+    return MaskResult(mdgm.path, sol, area, layout, model.label, threshold, mask, prob, mdgm.rgb, watch.seconds,
+                      buffer)
 
 
 def output_paths(out_dir, stem, formats=FORMATS, probability=False):
@@ -149,15 +154,17 @@ def output_paths(out_dir, stem, formats=FORMATS, probability=False):
 
 
 def write_products(result, paths):
-    """Write the products named in `paths` (from output_paths), each atomically."""
+    """Write the products named in `paths` (from output_paths): each verified under a temporary
+    name, then all renamed together, so a sol's products appear together or not at all."""
     t = time.perf_counter()
     tags = result.tags()
-    if "tif" in paths:
-        write_geotiff(paths["tif"], result.mask, tags)
-    if "nc" in paths:
-        write_netcdf(paths["nc"], result.mask, {k.lower(): v for k, v in tags.items()})
-    if "probability" in paths:
-        write_geotiff(paths["probability"], result.probability, tags)
+    with atomic_outputs(paths) as temps:
+        if "tif" in paths:
+            geotiff_to(temps["tif"], result.mask, tags, final=paths["tif"])
+        if "nc" in paths:
+            netcdf_mask_to(temps["nc"], result.mask, {k.lower(): v for k, v in tags.items()}, final=paths["nc"])
+        if "probability" in paths:
+            geotiff_to(temps["probability"], result.probability, tags, final=paths["probability"])
     result.seconds["write"] = time.perf_counter() - t
     return list(paths.values())
 

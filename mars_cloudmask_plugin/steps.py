@@ -118,7 +118,9 @@ def probability_raster(source, output, options=MaskOptions(), lat_north=None, la
     area, sol = resolve_area(mdgm, options.ls, options.buffer, lat_north, lat_south)
     model = load_model(options.model_path)
     prob, layout = probability_in_area(mdgm, area, model, options.tiling, options.tile_size, progress, cancel)
-    tags = provenance_tags(mdgm.path, sol, area, layout, model.label, model.threshold)
+    explicit = lat_north is not None or lat_south is not None
+    tags = provenance_tags(mdgm.path, sol, area, layout, model.label, model.threshold,
+                           None if explicit else options.buffer)
     write_geotiff(output, global_probability(prob, area, mdgm.rgb), tags)
     return ProbabilityResult(sol, area, layout, model.label, model.threshold, Path(output))
 

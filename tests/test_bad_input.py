@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from mars_cloudmask_plugin.errors import CloudmaskError
+
 from mars_cloudmask_plugin import grid
 
 
@@ -131,6 +133,6 @@ def test_failure_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError("disk full")
     import rasterio
     monkeypatch.setattr(rasterio.io.DatasetWriter, "update_tags", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(CloudmaskError, match=f"{target}: cannot be written \\(disk full\\)"):
         writers.write_geotiff(target, np.zeros((grid.HEIGHT, grid.WIDTH), np.int16))
     assert list(tmp_path.iterdir()) == []

@@ -78,9 +78,11 @@ def test_a_finished_archive_starts_no_cluster(archive, tmp_path, tiny_model_path
     bad.unlink()
     options = MaskOptions(model_path=str(tiny_model_path), formats=("tif",))
     jobs = plan_jobs(root, tmp_path / "out", options.formats)
-    for job in jobs:
-        job.outputs["tif"].parent.mkdir(parents=True, exist_ok=True)
-        job.outputs["tif"].write_bytes(b"done before")
+    from mars_cloudmask_plugin import grid
+    from mars_cloudmask_plugin.resume import expected_tags
+    from mars_cloudmask_plugin.writers import write_geotiff
+    for job in jobs:                              # finished earlier: sound masks made with these options
+        write_geotiff(job.outputs["tif"], np.zeros((grid.HEIGHT, grid.WIDTH), np.int16), expected_tags(options))
     import mars_cloudmask_plugin.parallel as parallel
     monkeypatch.setattr(parallel, "_run_on_dask", lambda *a, **k: pytest.fail("a cluster was started"))
     outcomes = run_jobs(jobs, options, workers=2)

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from ..batch import run_batch
-from ..errors import Cancelled, CloudmaskError
+from ..errors import CloudmaskError
 from . import add_mask_options, mask_options_from
 
 
@@ -42,7 +42,7 @@ def run(args):
                       "run the same command again to resume (finished sols are skipped)")
             for line in report.lines():
                 bar.write(line)
-            raise Cancelled()
+            raise report.cancelled
     for line in report.lines():
         print(line)
     return 1 if report.failed else 0

@@ -1,0 +1,180 @@
+"""Resuming batch runs safely: a sol counts as done only when each of its outputs opens, lies on the
+global grid and carries the provenance the run asks for (model and version, threshold, buffer,
+tiling mode); a claim file per sol keeps two runs on one output folder from making the same sol
+twice, and a claim whose process has died does not stay stuck; temporary files that runs left
+behind (killed, out of power) are removed once nobody holds the sol."""
+import contextlib
+import json
+import os
+import socket
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from . import grid
+from .errors import CloudmaskError
+from .writers import PARTIAL_SUFFIX, partial_name_prefix
+
+TODO, DONE = "todo", "done"
+CLAIM_SUFFIX = ".claim"
+
+
+@lru_cache(maxsize=8)
+def _expected(model_path, threshold, buffer, tiling):
+    from .model import DEFAULT_MODEL, read_metadata
+    meta = read_metadata(Path(model_path or DEFAULT_MODEL))
+    name = meta.get("name") or Path(model_path or DEFAULT_MODEL).stem
+    from .options import DEFAULT_THRESHOLD
+    threshold = float(meta.get("threshold", DEFAULT_THRESHOLD)) if threshold is None else float(threshold)
+    return (("MODEL", f"{name} {meta.get('version', 'unversioned')}"), ("THRESHOLD", f"{threshold:g}"),
+            ("BUFFER", f"{float(buffer):g}"), ("TILING_MODE", tiling))
+
+
+def expected_tags(options):
+    """The provenance tags a finished sol of this run carries (read from the model file's metadata,
+    without loading the network)."""
+    return dict(_expected(options.model_path, options.threshold, options.buffer, options.tiling))
+
+
+def _tags_of(path):
+    """Tags of one output, upper-case keys; a CloudmaskError-free reason string when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix == ".nc":
+        import netCDF4
+
+        from .raster import NETCDF_LOCK
+        with NETCDF_LOCK, netCDF4.Dataset(path) as ds:
+            shape = ds.variables["cloudmask"].shape
+            if shape != (grid.HEIGHT, grid.WIDTH):
+                return None, f"{path.name} is {shape}, not on the global grid"
+            return {k.upper(): str(ds.getncattr(k)) for k in ds.ncattrs()}, ""
+    import rasterio
+    with rasterio.open(path) as src:
+        if (src.width, src.height) != (grid.WIDTH, grid.HEIGHT) or \
+                not src.transform.almost_equals(grid.affine_transform()):
+            return None, f"{path.name} is not on the global grid"
+        return {k.upper(): v for k, v in src.tags().items()}, ""
+
+
+def output_state(job, expected):
+    """TODO (no output yet), DONE (every output sound and made with these options), or the reason
+    the sol must be made again."""
+    paths = [Path(p) for p in job.outputs.values()]
+    present = [p for p in paths if os.path.lexists(p)]
+    if not present:
+        return TODO
+    for path in paths:
+        if not path.exists():
+            return f"{path.name} is missing"
+        if not path.is_file():
+            return f"{path.name} is not a file"
+        if path.stat().st_size == 0:
+            return f"{path.name} is empty"
+        try:
+            tags, problem = _tags_of(path)
+        except Exception as exc:  # noqa: BLE001  any reader failure means: make it again
+            return f"{path.name} does not open ({type(exc).__name__})"
+        if problem:
+            return problem
+        differing = [f"{key} {tags.get(key, 'missing')!r} (asked {value!r})" for key, value in expected.items()
+                     if tags.get(key) != value]
+        if differing:
+            return f"{path.name} was made with other options: {', '.join(differing)}"
+    return DONE
+
+
+# -- claims ---------------------------------------------------------------------------------------
+
+def claim_path(job):
+    first = Path(next(iter(job.outputs.values())))
+    return first.parent / f".{Path(job.source).stem}{CLAIM_SUFFIX}"
+
+
+def _alive(claim):
+    """Whether the process that wrote `claim` still runs (on this host; another host's claim is
+    trusted for a day)."""
+    try:
+        info = json.loads(claim.read_text())
+    except (OSError, ValueError):
+        return time.time() - _mtime(claim) < 60         # being written right now, or garbage
+    if info.get("host") != socket.gethostname():
+        return time.time() - info.get("time", 0) < 86400
+    try:
+        os.kill(int(info["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, ValueError, TypeError):
+        return True
+    return True
+
+
+def _mtime(path):
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def holder(job):
+    """The pid holding the sol's claim, or None when nobody live holds it."""
+    claim = claim_path(job)
+    if not claim.exists() or not _alive(claim):
+        return None
+    try:
+        return json.loads(claim.read_text()).get("pid")
+    except (OSError, ValueError):
+        return "?"
+
+
+@contextlib.contextmanager
+def claimed(job):
+    """Hold the sol's claim for the block (yields True), or yield False when a live run holds it.
+    A claim left by a dead process is taken over."""
+    claim = claim_path(job)
+    claim.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            if _alive(claim):
+                yield False
+                return
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(claim)
+        except OSError as exc:
+            raise CloudmaskError(claim.parent, f"cannot claim {Path(job.source).name} there ({exc.strerror})") from None
+    else:
+        yield False
+        return
+    with os.fdopen(fd, "w") as f:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(),
+                   "source": str(job.source)}, f)
+    try:
+        remove_partials(job)
+        yield True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(claim)
+
+
+def remove_partials(job):
+    """Remove the temporary files an earlier run left for this sol's outputs; the number removed."""
+    removed = 0
+    for path in map(Path, job.outputs.values()):
+        if not path.parent.is_dir():
+            continue
+        for stale in path.parent.glob(f"{partial_name_prefix(path)}*{PARTIAL_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if stale.is_dir():
+                    import shutil
+                    shutil.rmtree(stale)
+                else:
+                    stale.unlink()
+                removed += 1
+    return removed
+
+
+def sweep_partials(jobs):
+    """Remove stale temporary files of every sol nobody live holds (start of a batch run)."""
+    return sum(remove_partials(job) for job in jobs if holder(job) is None)
