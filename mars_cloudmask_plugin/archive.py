@@ -115,17 +115,65 @@ def reference_path_for(sol, reference_dir):
     return None
 
 
+def _table_lines(table_path):
+    """(line number, fields) of each non-blank line; UTF-8 with or without a BOM (else Latin-1),
+    any line ending, spaces or tabs between fields."""
+    raw = Path(table_path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.replace("\ufeff", "").split()
+        if fields and not fields[0].startswith("#"):
+            yield number, fields
+
+
+def _parse_row(table_path, number, fields):
+    """(mars_year, ls) of one line, or a CloudmaskError saying what is wrong with it."""
+    where = f"line {number}"
+    if len(fields) < 3:
+        return CloudmaskError(table_path, f"{where} is malformed: {' '.join(fields)!r} has {len(fields)} field(s); "
+                                          "expected NAME MARS_YEAR LS, e.g. P01_day10  28  136.500")
+    try:
+        year = int(fields[1])
+    except ValueError:
+        return CloudmaskError(table_path, f"{where} is malformed: Mars year {fields[1]!r} is not a whole number")
+    try:
+        ls = float(fields[2])
+    except ValueError:
+        comma = " (a decimal comma? write 140.8)" if "," in fields[2] else ""
+        return CloudmaskError(table_path, f"{where} is malformed: Ls {fields[2]!r} is not a number{comma}")
+    return year, ls
+
+
 def read_ls_table(table_path):
-    """Rows of an archive `Pxx_ls.txt` (name, Mars year, Ls) as {name: (mars_year, ls)}."""
+    """Rows of an archive `Pxx_ls.txt` (name, Mars year, Ls) as {name: (mars_year, ls)}; malformed
+    lines are left out (find_sol reports them for the sol they name)."""
     table = {}
-    for line in Path(table_path).read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 3:
-            try:
-                table[parts[0]] = (int(parts[1]), float(parts[2]))
-            except ValueError:
-                continue
+    for number, fields in _table_lines(table_path):
+        row = _parse_row(table_path, number, fields)
+        if not isinstance(row, CloudmaskError):
+            table.setdefault(fields[0], row)
     return table
+
+
+def table_row_for(table_path, name):
+    """(mars_year, ls) of sol `name` in one table, None when it has no line for it. A malformed line
+    for the sol, or two lines with different values, is an error naming the file and line."""
+    found = None
+    for number, fields in _table_lines(table_path):
+        if fields[0].strip().upper() != name.upper():
+            continue
+        row = _parse_row(table_path, number, fields)
+        if isinstance(row, CloudmaskError):
+            raise row
+        if found is not None and found[1] != row:
+            raise CloudmaskError(table_path, f"line {number} gives {name} Mars year {row[0]}, Ls {row[1]:g}, but "
+                                             f"line {found[0]} gives Mars year {found[1][0]}, Ls {found[1][1]:g}: "
+                                             "keep one line per sol")
+        found = found or (number, row)
+    return None if found is None else found[1]
 
 
 def find_sol(path, ls=None):
@@ -135,7 +183,12 @@ def find_sol(path, ls=None):
     """
     path = Path(path)
     name = sol_name(path)
-    year, table_ls = _lookup_ls_table(path, name)
+    try:
+        year, table_ls = _lookup_ls_table(path, name)
+    except CloudmaskError:
+        if ls is None:
+            raise
+        year, table_ls = None, None       # Ls given: a broken table line does not stop the run
     if ls is not None:
         return Sol(name, check_ls(ls, path), year)
     if table_ls is None:
@@ -153,7 +206,7 @@ def find_sol_in_tables(name, folders):
     (None, None)."""
     for folder in folders:
         for table_path in sorted(Path(folder).glob(LS_TABLE_PATTERN)):
-            row = read_ls_table(table_path).get(name)
+            row = table_row_for(table_path, name)
             if row:
                 return row
     return None, None

@@ -104,15 +104,58 @@ def _save_without_optimizer(keras_model, path):
     clone.save(path)
 
 
+# What the engine reads from a model's metadata; a file from `mars-cloudmask train` has all of it.
+REQUIRED_METADATA = {"margin": int, "depth": int, "inputs": str, "tile_size": int, "threshold": float}
+INPUT_CHANNELS = {"rgb": 3, "rgb+latitude": 4}
+
+
 def read_metadata(path):
+    """The metadata of a model file, checked: every field the engine needs, of the right kind."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            return json.loads(zf.read(METADATA_MEMBER))
+            meta = json.loads(zf.read(METADATA_MEMBER))
     except FileNotFoundError:
+        if path == DEFAULT_MODEL.resolve() or path == DEFAULT_MODEL:
+            raise CloudmaskError(path, "the shipped model is missing; reinstall the plugin with its models/ "
+                                       "folder or choose a model file") from None
         raise CloudmaskError(path, "model file not found") from None
-    except (zipfile.BadZipFile, KeyError, ValueError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise CloudmaskError(path, f"is not a Mars Cloudmask model (a .keras file with {METADATA_MEMBER})") from None
+    if not isinstance(meta, dict):
+        raise CloudmaskError(path, f"its {METADATA_MEMBER} is not a JSON object")
+    missing = [key for key in REQUIRED_METADATA if key not in meta]
+    if missing:
+        raise CloudmaskError(path, f"model metadata lacks {', '.join(missing)} (a model made by mars-cloudmask train "
+                                   "has them)")
+    for key, kind in REQUIRED_METADATA.items():
+        try:
+            if isinstance(meta[key], bool):
+                raise TypeError
+            kind(meta[key])
+        except (TypeError, ValueError):
+            raise CloudmaskError(path, f"model metadata {key} = {meta[key]!r} is not a {kind.__name__}") from None
+    if meta["inputs"] not in INPUT_CHANNELS:
+        raise CloudmaskError(path, f"model metadata inputs = {meta['inputs']!r}; known: {', '.join(INPUT_CHANNELS)}")
+    return meta
+
+
+def check_network(keras_model, metadata, path):
+    """The network must be the one its metadata describes: input channels, and an output smaller than
+    the input by the stated margin on each side."""
+    channels = keras_model.inputs[0].shape[-1]
+    if channels != INPUT_CHANNELS[metadata["inputs"]]:
+        raise CloudmaskError(path, f"network does not match its metadata: it takes {channels} input channels, the "
+                                   f"metadata says {metadata['inputs']} ({INPUT_CHANNELS[metadata['inputs']]})")
+    tile, margin = int(metadata["tile_size"]), int(metadata["margin"])
+    try:
+        out = keras_model.compute_output_shape((1, tile, tile, channels))
+    except Exception as exc:  # noqa: BLE001  Keras raises many kinds for a shape it cannot take
+        raise CloudmaskError(path, f"network does not match its metadata: it cannot take a {tile} px tile "
+                                   f"({type(exc).__name__})") from None
+    if tuple(out[1:3]) != (tile - 2 * margin, tile - 2 * margin):
+        raise CloudmaskError(path, f"network does not match its metadata: a {tile} px tile gives {tuple(out[1:3])}, "
+                                   f"not {tile - 2 * margin} px (margin {margin})")
 
 
 _cache = {}
@@ -127,8 +170,10 @@ def load_model(path=None):
         import keras
         try:
             keras_model = keras.saving.load_model(path, compile=False)
-        except Exception as exc:  # Keras raises many types for a damaged archive
-            raise CloudmaskError(path, f"cannot be loaded as a Keras model ({type(exc).__name__}: {exc})") from None
+        except Exception as exc:  # Keras raises many types for a damaged archive; keep its first line
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise CloudmaskError(path, f"cannot be loaded as a Keras model ({type(exc).__name__}: {first})") from None
+        check_network(keras_model, metadata, path)
         _cache.clear()  # one model per process is the common case; keep memory flat in batch runs
         _cache[key] = CloudModel(keras_model, metadata, path)
     return _cache[key]

@@ -121,7 +121,16 @@ def parse_tile_size(value, flag=TILE_SIZE.flag):
         size = int(value)
     except (TypeError, ValueError):
         raise CloudmaskError(None, f"{flag} {value!r}: a number of pixels, 'auto', 'model' or 'whole'") from None
-    return None if size == 0 else size
+    if size == 0:
+        return None
+    from .unet import is_valid_input_size, valid_input_size
+    if not is_valid_input_size(size):
+        above = valid_input_size(size)
+        below = above - 16 if is_valid_input_size(above - 16) else None
+        sizes = " or ".join(str(s) for s in (below, above) if s)
+        raise CloudmaskError(None, f"{flag} {size}: the U-Net takes tiles of 16k + 124 pixels (at least "
+                                   f"{valid_input_size(1)}); the nearest are {sizes}")
+    return size
 
 
 def check_threshold(threshold, flag=THRESHOLD.flag):

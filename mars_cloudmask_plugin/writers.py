@@ -66,6 +66,8 @@ def write_error(path, exc):
     text = str(exc)
     if code == errno.ENOSPC or "No space left" in text or _disk_nearly_full(Path(path).parent):
         return CloudmaskError(path, "no space left on device")
+    if code == errno.EISDIR or Path(path).is_dir():
+        return CloudmaskError(path, "is a folder; not replaced (move it away to write this output)")
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
         return CloudmaskError(path, f"cannot be written ({os.strerror(code)})")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
