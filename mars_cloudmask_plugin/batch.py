@@ -2,15 +2,14 @@
 done, go on past bad files. `run_job` is a plain module-level function so process pools and Dask
 workers can run it."""
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .archive import find_mdgms
 from .errors import Cancelled, CloudmaskError
 from .options import MaskOptions
 from .pipeline import make_products, output_paths
-from .resume import DONE, TODO, claimed, expected_tags, holder, output_state, sweep_partials
-from .writers import check_writable_folder
+from .resume import DONE, TODO, claimed, expected_tags, holder, output_state
 
 
 @dataclass(frozen=True)
@@ -94,51 +93,3 @@ def failures_report(outcomes):
     lines += [f"  REDONE {o.source.name}: {o.redone}" for o in redone]
     lines += [f"  FAILED {o.message}" for o in outcomes if o.status == "failed"]
     return lines
-
-
-@dataclass
-class BatchReport:
-    """What a batch run did: the outcome of each sol it reached, in job order."""
-    total: int
-    outcomes: list = field(default_factory=list)
-    cancelled: object = False
-
-    def count(self, status):
-        return sum(o.status == status for o in self.outcomes)
-
-    @property
-    def failed(self):
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    def lines(self):
-        """The closing lines: counts (and where a cancel stopped the run), then each failed file."""
-        lines = failures_report(self.outcomes)
-        if self.cancelled:
-            lines[0] += f", cancelled after {len(self.outcomes)} of {self.total} sols"
-        return lines
-
-
-def run_batch(root, out_dir, options=MaskOptions(), overwrite=False, workers=0, scheduler=None,
-              on_outcome=None, progress=None, cancel=None):
-    """Every MDGM below the archive folder `root` -> its products in the mirrored tree under
-    `out_dir`: the batch of the CLI, the QGIS batch algorithm and Dask alike. Sols whose outputs
-    exist are skipped unless `overwrite`; a bad file fails alone and the run goes on. Serial runs
-    report `progress(fraction)` and stop at the next tile once `cancel()` is true (Ctrl-C too);
-    `workers` or `scheduler` run the sols on Dask (parallel.run_jobs)."""
-    from .parallel import run_jobs
-    check_writable_folder(out_dir)
-    jobs = plan_jobs(root, out_dir, options.formats, options.probability)
-    if not jobs:
-        raise CloudmaskError(root, "no MDGMs (*_zequat.jpg) found in this folder or below")
-    sweep_partials(jobs)
-    report = BatchReport(len(jobs))
-
-    def finished(outcome):
-        report.outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-    try:
-        run_jobs(jobs, options, workers, scheduler, overwrite, finished, progress=progress, cancel=cancel)
-    except Cancelled as exc:
-        report.cancelled = exc           # truthy: what stopped the run (Ctrl-C, SIGTERM, QGIS cancel)
-    return report

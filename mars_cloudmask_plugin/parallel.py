@@ -1,4 +1,4 @@
-"""Archive-scale batch: the same jobs as `batch.run_job`, run serially or on Dask.
+"""Batch runs: the jobs of `batch.run_job` for a whole archive (`run_batch`), run serially or on Dask.
 
 `run_jobs(jobs, options, workers=N)` starts a dask.distributed LocalCluster of N worker processes;
 `scheduler="tcp://host:8786"` uses a running cluster instead (workers must see the same paths).
@@ -10,11 +10,13 @@ A lost worker or a crash becomes a failed Outcome; the batch goes on. Dask is im
 and only when a parallel run is asked for.
 """
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .batch import Outcome, run_job, skipped
-from .resume import DONE, expected_tags, output_state
-from .errors import Cancelled
+from .batch import Outcome, failures_report, plan_jobs, run_job, skipped
+from .errors import Cancelled, CloudmaskError
+from .options import MaskOptions
+from .resume import DONE, expected_tags, output_state, sweep_partials
+from .writers import check_writable_folder
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,50 @@ def _run_on_dask(jobs, todo, outcomes, options, workers, scheduler, overwrite, o
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+@dataclass
+class BatchReport:
+    """What a batch run did: the outcome of each sol it reached, in job order."""
+    total: int
+    outcomes: list = field(default_factory=list)
+    cancelled: object = False
+
+    def count(self, status):
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def failed(self):
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def lines(self):
+        """The closing lines: counts (and where a cancel stopped the run), then each failed file."""
+        lines = failures_report(self.outcomes)
+        if self.cancelled:
+            lines[0] += f", cancelled after {len(self.outcomes)} of {self.total} sols"
+        return lines
+
+
+def run_batch(root, out_dir, options=MaskOptions(), overwrite=False, workers=0, scheduler=None,
+              on_outcome=None, progress=None, cancel=None):
+    """Every MDGM below the archive folder `root` -> its products in the mirrored tree under
+    `out_dir`: the batch of the CLI, the QGIS batch algorithm and Dask alike. Sols whose outputs
+    exist are skipped unless `overwrite`; a bad file fails alone and the run goes on. Serial runs
+    report `progress(fraction)` and stop at the next tile once `cancel()` is true (Ctrl-C too);
+    `workers` or `scheduler` run the sols on Dask (parallel.run_jobs)."""
+    check_writable_folder(out_dir)
+    jobs = plan_jobs(root, out_dir, options.formats, options.probability)
+    if not jobs:
+        raise CloudmaskError(root, "no MDGMs (*_zequat.jpg) found in this folder or below")
+    sweep_partials(jobs)
+    report = BatchReport(len(jobs))
+
+    def finished(outcome):
+        report.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    try:
+        run_jobs(jobs, options, workers, scheduler, overwrite, finished, progress=progress, cancel=cancel)
+    except Cancelled as exc:
+        report.cancelled = exc           # truthy: what stopped the run (Ctrl-C, SIGTERM, QGIS cancel)
+    return report

@@ -47,7 +47,7 @@ Pxx_ls.txt. The model is loaded once for the whole run.
         self.addOutput(QgsProcessingOutputString(self.FAILED_FILES, tr("Failed files and why (one per line)")))
 
     def process(self, parameters, context, feedback):
-        from ..mars_cloudmask_plugin import batch
+        from ..mars_cloudmask_plugin import parallel
         out_dir = self.parameterAsString(parameters, self.OUTPUT, context)
 
         def log(outcome):
@@ -55,7 +55,7 @@ Pxx_ls.txt. The model is loaded once for the whole run.
                 feedback.reportError(outcome.message, fatalError=False)
             else:
                 feedback.pushInfo(outcome.summary())
-        report = batch.run_batch(self.parameterAsFile(parameters, self.INPUT, context), out_dir,
+        report = parallel.run_batch(self.parameterAsFile(parameters, self.INPUT, context), out_dir,
                                  read_mask_options(self, parameters, context, self.OPTIONS),
                                  self.parameterAsBool(parameters, self.OVERWRITE, context), on_outcome=log,
                                  progress=progress_to(feedback), cancel=feedback.isCanceled)

@@ -130,7 +130,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_and_a_live_one_respected(t
 
 
 def test_two_batch_runs_on_one_folder_make_each_sol_once(make_mdgm, tmp_path, tiny_model_path):
-    from mars_cloudmask_plugin.batch import run_batch
+    from mars_cloudmask_plugin.parallel import run_batch
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.options import MaskOptions
     root = tmp_path / "archive"

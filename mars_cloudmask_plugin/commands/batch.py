@@ -1,7 +1,7 @@
 """mars-cloudmask batch ROOT --out-dir DIR [--workers N | --scheduler ADDRESS] : every MDGM of an archive folder."""
 from pathlib import Path
 
-from ..batch import run_batch
+from ..parallel import run_batch
 from ..errors import CloudmaskError
 from . import add_mask_options, mask_options_from
 
