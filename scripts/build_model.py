@@ -57,6 +57,21 @@ def add_inputs(model, inputs, spacing):
         model.addModelParameter(definition, component)
 
 
+def child_component(child_id, algorithm_id, description, x, sources, statics=None):
+    """A child algorithm of a model, its parameters fed from `sources` and fixed `statics`."""
+    from qgis.core import QgsProcessingModelChildAlgorithm, QgsProcessingModelChildParameterSource as Source
+    from qgis.PyQt.QtCore import QPointF
+    component = QgsProcessingModelChildAlgorithm(algorithm_id)
+    component.setChildId(child_id)
+    component.setDescription(description)
+    component.setPosition(QPointF(x, 260))
+    for name, source in sources.items():
+        component.addParameterSources(name, [source])
+    for name, value in (statics or {}).items():
+        component.addParameterSources(name, [Source.fromStaticValue(value)])
+    return component
+
+
 def build_chain():
     from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                            QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
@@ -75,15 +90,7 @@ def build_chain():
     inputs += [option_input(spec, spec.dest) for spec in specs]
     add_inputs(model, inputs, 190)
 
-    def child(child_id, algorithm_id, description, x, sources):
-        component = QgsProcessingModelChildAlgorithm(algorithm_id)
-        component.setChildId(child_id)
-        component.setDescription(description)
-        component.setPosition(QPointF(x, 260))
-        for name, source in sources.items():
-            component.addParameterSources(name, [source])
-        return component
-
+    child = child_component
     param = Source.fromModelParameter
     crop = child("polarcrop", "marscloudmask:polarcrop", "Crop to polar bounds", 250,
                  {"INPUT": param("mdgm"), "LS": param("ls"), "BUFFER": param("buffer")})
@@ -133,14 +140,7 @@ def build_frequency_with_topography():
     param = Source.fromModelParameter
 
     def child(child_id, algorithm_id, description, x, sources, statics=None, output=None):
-        component = QgsProcessingModelChildAlgorithm(algorithm_id)
-        component.setChildId(child_id)
-        component.setDescription(description)
-        component.setPosition(QPointF(x, 260))
-        for name, source in sources.items():
-            component.addParameterSources(name, [source])
-        for name, value in (statics or {}).items():
-            component.addParameterSources(name, [Source.fromStaticValue(value)])
+        component = child_component(child_id, algorithm_id, description, x, sources, statics)
         child_output, name = output
         out = QgsProcessingModelOutput(name, name)
         out.setChildId(child_id)
