@@ -18,7 +18,7 @@ from .mdgm import Mdgm, has_data, read_mdgm
 from .options import DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles, strip_tile
-from .writers import atomic_outputs, check_writable_folder, geotiff_to, netcdf_mask_to
+from .writers import atomic_outputs, check_writable_folder, geotiff_to, mdgm_vrt_to, netcdf_mask_to
 
 
 @dataclass
@@ -141,7 +141,8 @@ def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling=DEFAULT_T
                       buffer)
 
 
-def output_paths(out_dir, stem, formats=FORMATS, probability=False):
+def output_paths(out_dir, stem, formats=FORMATS, probability=False, mdgm=False):
+    """The products of one MDGM by kind; `mdgm` adds the MDGM itself as a georeferenced VRT."""
     out_dir = Path(out_dir)
     paths = {}
     if "tif" in formats:
@@ -150,6 +151,8 @@ def output_paths(out_dir, stem, formats=FORMATS, probability=False):
         paths["nc"] = out_dir / f"{stem}_cloudmask.nc"
     if probability:
         paths["probability"] = out_dir / f"{stem}_probability.tif"
+    if mdgm:
+        paths["mdgm"] = out_dir / f"{stem}_mdgm.vrt"
     return paths
 
 
@@ -165,6 +168,8 @@ def write_products(result, paths):
             netcdf_mask_to(temps["nc"], result.mask, {k.lower(): v for k, v in tags.items()}, final=paths["nc"])
         if "probability" in paths:
             geotiff_to(temps["probability"], result.probability, tags, final=paths["probability"])
+        if "mdgm" in paths:
+            mdgm_vrt_to(temps["mdgm"], result.source, result.sol.name, final=paths["mdgm"])
     result.seconds["write"] = time.perf_counter() - t
     return list(paths.values())
 

@@ -148,3 +148,23 @@ def postfilter_raster(probability_path, source, output, threshold=None):
     mask = mask_from_probability(probability, mdgm.rgb, threshold)
     write_geotiff(output, mask, dict(tags, THRESHOLD=f"{threshold:g}", SOURCE_FILE=mdgm.path.name))
     return PostfilterResult(threshold, *fractions(mask), Path(output), warning)
+
+
+def georeference_mdgm(source, output):
+    """The MDGM as a layer on the global grid in IAU_2015:49900: a VRT (a few hundred bytes that
+    point at the JPEG, so keep them where they are) or a GeoTIFF copy (`.tif`). The distributed
+    JPEG carries no georeferencing; the input file is never changed."""
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in (".vrt", ".tif", ".tiff"):
+        raise CloudmaskError(output, "the georeferenced MDGM is a VRT (.vrt) or a GeoTIFF (.tif)")
+    check_writable_folder(output.parent)
+    mdgm = read_mdgm(source)
+    sol = sol_name(mdgm.path)
+    if suffix != ".vrt":
+        write_rgb_geotiff(output, mdgm.rgb, {"SOL": sol, "SOURCE_FILE": mdgm.path.name})
+        return output
+    from .writers import atomic_output, mdgm_vrt_to
+    with atomic_output(output) as tmp:
+        mdgm_vrt_to(tmp, mdgm.path, sol, final=output)
+    return output

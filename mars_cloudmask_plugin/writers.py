@@ -280,3 +280,22 @@ def add_mars_grid_mapping(ds):
     crs.reference_ellipsoid_name = "Mars (2015) - Sphere"
     crs.crs_wkt = grid.mars_crs_wkt()
     return crs
+
+
+def mdgm_vrt_to(tmp, source, sol, final=None):
+    """At the temporary path `tmp`, a VRT that puts the MDGM JPEG `source` (absolute path, never
+    changed) on the global grid in IAU_2015:49900; errors name `final`."""
+    from osgeo import gdal
+
+    from .geopackage import gdal_errors
+    final = final or tmp
+    west, north = grid.WEST_EDGE, grid.NORTH_EDGE
+    bounds = [west, north, west + grid.WIDTH * grid.PIXEL_DEG, north - grid.HEIGHT * grid.PIXEL_DEG]
+    with gdal_errors(final, "cannot write the VRT"):
+        ds = gdal.Translate(str(tmp), str(Path(source).resolve()), format="VRT", outputSRS=grid.mars_crs_wkt(),
+                            outputBounds=bounds, noData=0)
+        if ds is None:
+            raise CloudmaskError(final, f"cannot write the VRT ({gdal.GetLastErrorMsg()})")
+        ds.SetGeoTransform(grid.geotransform())     # exact, not rounded from the bounds
+        ds.SetMetadataItem("SOL", sol)
+        ds = None  # noqa: F841  (written on close)

@@ -6,6 +6,7 @@ The engine is imported relatively (`..mars_cloudmask_plugin`): the plugin lives 
 installed folder name and the repository root is never on sys.path (DESIGN.md, the name trap).
 """
 import contextlib
+import html
 import re
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber
@@ -62,8 +63,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def canExecute(self):  # noqa: N802
+        """The dialog shows this message as rich text: escaped, its `<` (numpy<2) does not eat the rest."""
         problem = requirements_problem(self.MODULES)
-        return problem is None, problem or ""
+        return problem is None, html.escape(problem or "", quote=False)
 
     # -- running ---------------------------------------------------------------------------
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802

@@ -1,9 +1,13 @@
 """[cloudmask] MDGM -> cloud mask, end to end."""
-from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterRasterDestination
+from pathlib import Path
+
+from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterRasterDestination)
 
 from ..mars_cloudmask_plugin import options
 from .algorithm import EngineAlgorithm, progress_to
-from .parameters import mdgm_parameter, mdgm_path, option_parameter, raster_output, read_mask_options, writable_folder
+from .parameters import (load_on_completion, mdgm_parameter, mdgm_path, name_output, option_parameter, raster_output,
+                         read_mask_options, writable_folder)
 from .runtime import MODEL_MODULES, NETCDF_MODULES
 from .translate import tr
 
@@ -30,6 +34,7 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
 """
 
     INPUT, OUTPUT, OUTPUT_NETCDF, OUTPUT_PROBABILITY = "INPUT", "OUTPUT", "OUTPUT_NETCDF", "OUTPUT_PROBABILITY"
+    LOAD_MDGM, OUTPUT_MDGM = "LOAD_MDGM", "OUTPUT_MDGM"
     CLOUD_FRACTION, VALID_FRACTION = "CLOUD_FRACTION", "VALID_FRACTION"
     LS, LAT_NORTH, LAT_SOUTH = options.LS.key, "LAT_NORTH", "LAT_SOUTH"
     OPTIONS = (options.LS, options.BUFFER, options.TILING, options.MODEL, options.TILE_SIZE, options.THRESHOLD)
@@ -47,6 +52,11 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
         self.add(QgsProcessingParameterRasterDestination(self.OUTPUT_PROBABILITY, tr("Cloud probability"),
                                                          optional=True, createByDefault=False),
                  "Float32 GeoTIFF, 0..1, nodata -999.")
+        self.add(QgsProcessingParameterBoolean(self.LOAD_MDGM, tr("Load the MDGM under the mask"), defaultValue=False),
+                 "Also write the MDGM as a georeferenced VRT beside the mask (MASK_mdgm.vrt for MASK.tif, pointing at the "
+                 "JPEG; nothing is written beside the MDGM) and load it, so the mask lies on its own map.")
+        from qgis.core import QgsProcessingOutputRasterLayer
+        self.addOutput(QgsProcessingOutputRasterLayer(self.OUTPUT_MDGM, tr("Georeferenced MDGM")))
         self.add_number_output(self.CLOUD_FRACTION, "Cloud fraction of the valid pixels")
         self.add_number_output(self.VALID_FRACTION, "Valid fraction of the globe")
         self.add_number_output(self.LS, "Solar longitude Ls used (degrees)")
@@ -60,12 +70,17 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
                                         read_mask_options(self, parameters, context, self.OPTIONS),
                                         progress=progress_to(feedback, 2, 95), cancel=feedback.isCanceled)
         cloud, valid = result.fractions
+        sol = result.sol.name
+        name_output(context, paths["tif"], tr("{} cloud mask").format(sol))
+        name_output(context, paths.get("probability"), tr("{} cloud probability").format(sol))
+        if "mdgm" in paths:
+            load_on_completion(context, paths["mdgm"], tr("{} MDGM").format(sol))
         feedback.pushInfo(tr("{}: Ls {:g}, model {}, {} tiles ({}), threshold {:g}: cloud {:.1f}% of valid pixels, "
                              "valid {:.1f}% of the globe").format(
             result.sol.name, result.sol.ls, result.model_label, len(result.layout.offsets), result.layout.mode,
             result.threshold, 100 * cloud, 100 * valid))
         feedback.setProgress(100)
-        return {self.OUTPUT: paths["tif"], self.OUTPUT_NETCDF: paths.get("nc"),
+        return {self.OUTPUT: paths["tif"], self.OUTPUT_NETCDF: paths.get("nc"), self.OUTPUT_MDGM: paths.get("mdgm"),
                 self.OUTPUT_PROBABILITY: paths.get("probability"), self.CLOUD_FRACTION: cloud,
                 self.VALID_FRACTION: valid, self.LS: result.sol.ls, self.LAT_NORTH: result.area.lat_north,
                 self.LAT_SOUTH: result.area.lat_south}
@@ -78,4 +93,6 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
                                               style="probability")}
         paths = {k: v for k, v in paths.items() if v}
         writable_folder(paths.get("nc", paths["tif"]))
+        if self.parameterAsBool(parameters, self.LOAD_MDGM, context):
+            paths["mdgm"] = str(Path(paths["tif"]).with_name(f"{Path(paths['tif']).stem}_mdgm.vrt"))
         return paths

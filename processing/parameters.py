@@ -91,16 +91,18 @@ def mdgm_path(algorithm, parameters, context, name="INPUT"):
     return Path(path)
 
 
-def raster_output(algorithm, parameters, name, context, style=None):
-    """Path of a raster destination ('' when an optional one was skipped): GeoTIFF only. When
-    QGIS will load it on completion, it gets `style` and the Mars CRS."""
+def raster_output(algorithm, parameters, name, context, style=None, suffixes=(".tif", ".tiff")):
+    """Path of a raster destination ('' when an optional one was skipped): GeoTIFF unless told. When
+    QGIS will load it on completion, it gets `style` (None: its own colours) and the Mars CRS."""
     path = algorithm.parameterAsOutputLayer(parameters, name, context)
     if not path:
         return ""
-    if Path(path).suffix.lower() not in (".tif", ".tiff"):
-        raise QgsProcessingException(tr("{}: outputs are GeoTIFF files; use a .tif name").format(path))
+    if Path(path).suffix.lower() not in suffixes:
+        kinds = "GeoTIFF files; use a .tif name" if suffixes == (".tif", ".tiff") else \
+            f"{' or '.join(suffixes)} files"
+        raise QgsProcessingException(tr("{}: outputs are {}").format(path, kinds))
     writable_folder(path)
-    if style and context.willLoadLayerOnCompletion(path):
+    if context.willLoadLayerOnCompletion(path):
         context.layerToLoadOnCompletionDetails(path).setPostProcessor(StyleOnLoad.create(style))
     return path
 
@@ -203,8 +205,7 @@ def load_on_completion(context, path, name, style=None):
     """Have QGIS load an extra output file (e.g. one map per group) when the algorithm finishes."""
     from qgis.core import QgsProcessingContext
     details = QgsProcessingContext.LayerDetails(name, context.project(), name)
-    if style:
-        details.setPostProcessor(StyleOnLoad.create(style))
+    details.setPostProcessor(StyleOnLoad.create(style))      # style None: only the Mars CRS
     context.addLayerToLoadOnCompletion(str(path), details)
 
 
@@ -215,3 +216,9 @@ def forget_layer_to_load(context, path):
     if str(path) in layers:
         del layers[str(path)]
         context.setLayersToLoadOnCompletion(layers)
+
+
+def name_output(context, path, name):
+    """The layer name an output gets when QGIS loads it (e.g. 'P01_day10 cloud mask')."""
+    if path and context.willLoadLayerOnCompletion(str(path)):
+        context.layerToLoadOnCompletionDetails(str(path)).name = name

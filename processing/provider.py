@@ -1,4 +1,6 @@
 """The Processing provider `marscloudmask`: the toolbox entry of Mars Cloudmask."""
+import html
+
 from qgis.core import QgsProcessingProvider
 
 from .algorithm import ICON_PATH
@@ -8,6 +10,7 @@ from .cloudinpolygons import CloudInPolygonsAlgorithm
 from .cloudmask import CloudMaskAlgorithm
 from .cloudprobability import CloudProbabilityAlgorithm
 from .cloudseries import CloudSeriesAlgorithm
+from .georeferencemdgm import GeoreferenceMdgmAlgorithm
 from .mdadboxes import MdadBoxesAlgorithm
 from .mdadmask import MdadMaskAlgorithm
 from .polarcrop import PolarCropAlgorithm
@@ -16,8 +19,8 @@ from .runtime import MODEL_MODULES, requirements_problem
 from .translate import tr
 from .zonalclimatology import ZonalClimatologyAlgorithm
 
-ALGORITHMS = (PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm, CloudMaskAlgorithm,
-              BatchCloudMaskAlgorithm, CloudFrequencyAlgorithm, ZonalClimatologyAlgorithm, CloudSeriesAlgorithm,
+ALGORITHMS = (GeoreferenceMdgmAlgorithm, PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm,
+              CloudMaskAlgorithm, BatchCloudMaskAlgorithm, CloudFrequencyAlgorithm, ZonalClimatologyAlgorithm, CloudSeriesAlgorithm,
               CloudInPolygonsAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm)
 
 
@@ -51,7 +54,7 @@ class MarsCloudmaskProvider(QgsProcessingProvider):
     def warningMessage(self):  # noqa: N802
         """Shown in the toolbox: the provider stays usable (the steps without a model run without
         TensorFlow), but the user learns at once what is missing and how to install it."""
-        return requirements_problem(MODEL_MODULES) or ""
+        return html.escape(requirements_problem(MODEL_MODULES) or "", quote=False)   # shown as rich text
 
     def loadAlgorithms(self):  # noqa: N802
         for algorithm in ALGORITHMS:

@@ -27,12 +27,17 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         apply_style(layer, self.style, feedback)
+        put_project_on_mars(context.project())
 
 
 def apply_style(layer, style, feedback=None):
-    """Style a loaded output with styles/<style>.qml; a mask shows its invalid pixels as a class."""
+    """Style a loaded output with styles/<style>.qml (none: its own rendering, e.g. the MDGM's
+    colours); a mask shows its invalid pixels as a class."""
     if not layer.crs().isValid() or layer.crs().authid() != CRS_AUTHID:
         layer.setCrs(QgsCoordinateReferenceSystem(CRS_AUTHID))
+    if style is None:
+        layer.triggerRepaint()
+        return
     message, ok = layer.loadNamedStyle(str(STYLES_DIR / f"{style}.qml"))
     if not ok and feedback is not None:
         feedback.reportError(f"{STYLES_DIR / f'{style}.qml'}: style not applied ({message})", fatalError=False)
@@ -41,3 +46,14 @@ def apply_style(layer, style, feedback=None):
         # the "invalid" class instead of leaving holes.
         layer.dataProvider().setUseSourceNoDataValue(1, False)
     layer.triggerRepaint()
+
+
+def put_project_on_mars(project):
+    """A Mars layer in a project on Earth (QGIS starts new projects in an Earth CRS) makes QGIS look
+    for a transform between the bodies and show a red error bar: put the project on Mars instead."""
+    if project is None:
+        return
+    crs = project.crs()
+    body = crs.celestialBodyName() if crs.isValid() else ""
+    if body != "Mars":
+        project.setCrs(QgsCoordinateReferenceSystem(CRS_AUTHID))

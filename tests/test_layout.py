@@ -2,6 +2,7 @@
 every Processing algorithm makes exactly one engine call. These walk the source (ast), so they
 hold for imports inside functions too."""
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -87,5 +88,5 @@ def test_every_algorithm_declares_its_parameter_keys_as_class_constants():
         tree = ast.parse(path.read_text())
         process = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "process")
         literals = [node.value for node in ast.walk(process) if isinstance(node, ast.Constant)
-                    and isinstance(node.value, str) and node.value.isupper() and len(node.value) > 1]
+                    and isinstance(node.value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", node.value)]
         assert literals == [], f"{path.name}: parameter keys typed in process(): {literals}"

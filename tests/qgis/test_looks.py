@@ -1,0 +1,52 @@
+"""QGIS as a user meets it (headless): messages that survive QGIS's rich-text rendering, output
+layers named after the sol, the MDGM georeferenced under its mask, a project put on Mars."""
+import sys
+
+import pytest
+
+
+def test_the_install_message_survives_rich_text_rendering_whole(plugin, monkeypatch):
+    from qgis.PyQt.QtGui import QTextDocument
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    provider = plugin.provider
+    cloudmask = next(a for a in provider.algorithms() if a.name() == "cloudmask")
+    ok, message = cloudmask.canExecute()
+    document = QTextDocument()
+    document.setHtml(message)
+    shown = document.toPlainText()
+    assert not ok and "'numpy<2'" in shown and shown.rstrip().endswith("See docs/qgis.md.")
+    document.setHtml(provider.warningMessage())
+    assert "'numpy<2'" in document.toPlainText()
+
+
+def test_cloudmask_layers_are_named_after_the_sol_on_the_mdgm_in_a_project_on_mars(plugin, project, archive,
+                                                                                  tiny_model_path, tmp_path):
+    import processing
+    from qgis.core import QgsCoordinateReferenceSystem
+    project.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+    before = sorted(p.name for p in archive.parent.iterdir())
+    result = processing.runAndLoadResults("marscloudmask:cloudmask", {
+        "INPUT": str(archive), "MODEL": str(tiny_model_path), "LOAD_MDGM": True,
+        "OUTPUT": str(tmp_path / "mask.tif"), "OUTPUT_PROBABILITY": str(tmp_path / "prob.tif")})
+    assert result["OUTPUT_MDGM"] == str(tmp_path / "mask_mdgm.vrt")
+    layers = {layer.name(): layer for layer in project.mapLayers().values()}
+    assert set(layers) == {"P01_day10 cloud mask", "P01_day10 cloud probability", "P01_day10 MDGM"}
+    mdgm = layers["P01_day10 MDGM"]
+    assert mdgm.crs().authid() == "IAU_2015:49900" and mdgm.width() == 3600 and mdgm.height() == 1801
+    assert mdgm.extent().xMinimum() == pytest.approx(-180.05) and mdgm.extent().yMaximum() == pytest.approx(90.05)
+    assert project.crs().authid() == "IAU_2015:49900"                   # no Earth-Mars transform to look for
+    assert sorted(p.name for p in archive.parent.iterdir()) == before  # nothing written beside the MDGM
+    del layers, mdgm
+
+
+def test_georeferencemdgm_writes_a_vrt_or_a_geotiff_on_the_grid(run_alg, archive, tmp_path, read_band):
+    import rasterio
+    vrt = run_alg("georeferencemdgm", {"INPUT": str(archive), "OUTPUT": str(tmp_path / "map.vrt")})["OUTPUT"]
+    tif = run_alg("georeferencemdgm", {"INPUT": str(archive), "OUTPUT": str(tmp_path / "map.tif")})["OUTPUT"]
+    for path in (vrt, tif):
+        with rasterio.open(path) as src:
+            assert (src.width, src.height, src.count) == (3600, 1801, 3)
+            assert src.transform.to_gdal() == (-180.05, 0.1, 0.0, 90.05, 0.0, -0.1)
+            assert src.crs.to_wkt().count("Mars") >= 1
+    with rasterio.open(vrt) as a, rasterio.open(tif) as b:
+        assert (a.read() == b.read()).all()
