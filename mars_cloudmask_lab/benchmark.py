@@ -57,7 +57,8 @@ def run_child(spec, timeout=None):
 
 def child_main(spec_json):
     spec = json.loads(spec_json)
-    result = {"peak": measure_peak, "mdgm": measure_mdgm, "bulk": measure_bulk}[spec.pop("kind")](**spec)
+    result = {"peak": measure_peak, "mdgm": measure_mdgm, "bulk": measure_bulk,
+              "frequency": measure_frequency}[spec.pop("kind")](**spec)
     result["peak_rss_bytes"] = peak_rss_bytes()
     print(RESULT_MARK + json.dumps(result), flush=True)
 
@@ -233,3 +234,18 @@ def same_masks(jobs_a, jobs_b):
         except rasterio.errors.RasterioIOError:
             pass
     return same
+
+
+def measure_frequency(root, out_dir):
+    """One cloud-frequency map of every mask below `root`, timed from this fresh process's start
+    (imports included), and the time to find the masks and read their tags on its own."""
+    t0 = time.perf_counter()
+    from mars_cloudmask_plugin.frequency import cloud_frequency
+    from mars_cloudmask_plugin.masks import select_masks
+    t_import = time.perf_counter()
+    masks = select_masks([root])
+    t_select = time.perf_counter()
+    [out] = cloud_frequency([root], Path(out_dir) / "frequency.tif")
+    t_end = time.perf_counter()
+    return {"masks": len(masks), "sols": out.sols, "import_s": t_import - t0, "select_s": t_select - t_import,
+            "frequency_s": t_end - t_select, "wall_s": t_end - t0}

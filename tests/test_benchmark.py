@@ -44,7 +44,9 @@ def canned(monkeypatch):
     def fake_run_child(spec, timeout=None):
         specs.append(dict(spec))
         kind = spec.pop("kind")
-        return {"peak": lambda **_: dict(PEAK), "mdgm": canned_mdgm, "bulk": canned_bulk}[kind](**spec)
+        return {"peak": lambda **_: dict(PEAK), "mdgm": canned_mdgm, "bulk": canned_bulk,
+                "frequency": lambda **_: {"masks": 700, "sols": 700, "import_s": 0.5, "select_s": 0.6,
+                                          "frequency_s": 12.0, "wall_s": 13.1, "peak_rss_bytes": 7.6e8}}[kind](**spec)
     monkeypatch.setattr(command, "run_child", fake_run_child)
     monkeypatch.setattr(benchmark, "same_masks", lambda a, b: len(a))
     return specs
@@ -109,6 +111,14 @@ def test_benchmark_bulk_reports_sols_per_hour_serial_and_on_dask(cli, canned, ma
     assert re.search(r"Dask LocalCluster, 1 workers x 1 thread +2 +0 +12.5 +576 ", out), out
     assert "1 workers / serial: 1.60x sols per hour; masks identical to the serial run's: 2 of 2" in out
     assert [(s["kind"], s["workers"]) for s in canned] == [("bulk", 0), ("bulk", 1)]
+
+
+def test_benchmark_frequency_reports_masks_per_second_and_memory(cli, canned, tmp_path):
+    rc, out, err = cli("benchmark", "--frequency", tmp_path)
+    assert rc == 0, err
+    assert ("cloud frequency of 700 masks below" in out and "13.1 s from its start" in out
+            and "the map 12.0 s = 58 masks/s" in out and "peak RSS 0.76 GB" in out)
+    assert [s["kind"] for s in canned] == ["peak", "frequency"]
 
 
 def test_same_masks_counts_pairs_with_identical_arrays(tmp_path):

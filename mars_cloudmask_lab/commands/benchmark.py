@@ -36,19 +36,23 @@ def register(sub):
     p.add_argument("--bulk", type=Path, metavar="DIR", help="sols per hour over the MDGMs below DIR")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="Dask workers for --bulk (default 2)")
     p.add_argument("--limit", type=int, metavar="K", help="--bulk: only the first K sols")
+    p.add_argument("--frequency", type=Path, metavar="DIR",
+                   help="seconds and peak memory of one cloud-frequency map of every mask below DIR")
     p.set_defaults(func=run)
 
 
 def run(args):
     from .. import benchmark
     mdgm = args.mdgm or benchmark.default_mdgm()
-    if not args.bulk and not Path(mdgm).is_file():
+    if not (args.bulk or args.frequency) and not Path(mdgm).is_file():
         raise CloudmaskError(mdgm, "MDGM not found")
     model = None if args.sweep and not args.bulk else _model_spec(args)
     print(f"mars-cloudmask benchmark on {platform.node() or 'this machine'}: {benchmark.cpu_count()} CPUs "
           f"({_cpu_name()}), {platform.system()} {platform.machine()}")
     if args.bulk:
         return _bulk(args, model)
+    if args.frequency:
+        return _frequency(args)
     peak = run_child({"kind": "peak"})
     _print_machine(peak)
     if args.sweep:
@@ -211,4 +215,18 @@ def _bulk(args, model):
     for r in results.values():
         for message in r["failed"]:
             print(f"  FAILED {message}")
+    return 0
+
+
+def _frequency(args):
+    if not args.frequency.is_dir():
+        raise CloudmaskError(args.frequency, "folder not found")
+    peak = run_child({"kind": "peak"})
+    _print_machine(peak)
+    with tempfile.TemporaryDirectory(prefix="mars-cloudmask-frequency-") as tmp:
+        r = run_child({"kind": "frequency", "root": str(args.frequency), "out_dir": tmp})
+    print(f"cloud frequency of {r['masks']} masks below {args.frequency}, in a fresh process: "
+          f"{r['wall_s']:.1f} s from its start (imports {r['import_s']:.1f} s, finding masks and reading their "
+          f"tags {r['select_s']:.1f} s, the map {r['frequency_s']:.1f} s = {r['masks'] / max(r['frequency_s'], 1e-9):.0f} "
+          f"masks/s); peak RSS {r['peak_rss_bytes'] / GB:.2f} GB")
     return 0
