@@ -73,9 +73,8 @@ def zonal_climatology(masks, lat_bin=DEFAULT_LAT_BIN, ls_bin=DEFAULT_LS_BIN, lon
         raise CloudmaskError(None, f"bins {lat_bin:g} x {ls_bin:g} degrees: latitude bin in (0, 180], Ls bin in (0, 360]")
     columns = _columns(lon_window)
     lat = grid.latitude_of_row(np.arange(grid.HEIGHT))
-    lat_edges = np.arange(-90.0, 90.0 + lat_bin / 2, lat_bin)
-    if lat_edges[-1] < 90.0:
-        lat_edges = np.append(lat_edges, 90.0)
+    lat_edges = -90.0 + lat_bin * np.arange(int(math.ceil(180.0 / lat_bin - 1e-9)) + 1)
+    lat_edges = np.minimum(lat_edges, 90.0)          # the last bin may be narrower, never past the pole
     lat_index = np.clip(np.searchsorted(lat_edges, lat, side="right") - 1, 0, len(lat_edges) - 2)
     seasons = np.array([m.season for m in masks])
     first = ls_bin * math.floor(seasons.min() / ls_bin)
@@ -106,48 +105,66 @@ def write_climatology_netcdf(path, clim):
     """CF-1.8 NetCDF: cloud_fraction(latitude, season), valid_pixels, sols(season); `season` is
     Mars year * 360 + Ls at the bin centre (also given as mars_year and ls variables)."""
     import netCDF4
+
+    from .raster import NETCDF_LOCK
+    from .writers import write_error
     lat_c = (clim.lat_edges[:-1] + clim.lat_edges[1:]) / 2
     season_c = (clim.season_edges[:-1] + clim.season_edges[1:]) / 2
     with atomic_output(path) as tmp:
-        with netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC") as ds:
-            ds.Conventions = "CF-1.8"
-            ds.title = "Zonal-mean water-ice cloud frequency, latitude x Ls (MARCI cloud masks)"
-            ds.source = f"mars-cloudmask {__version__}"
-            ds.mars_years = ",".join(map(str, clim.mars_years))
-            ds.number_of_sols = clim.n_sols
-            ds.longitude_window = "all" if clim.lon_window is None else "%g to %g" % clim.lon_window
-            ds.weighting = "pixel areas on the Mars sphere (R = 3396190 m), i.e. cos(latitude)"
-            ds.createDimension("latitude", len(lat_c))
-            ds.createDimension("season", len(season_c))
-            ds.createDimension("bounds", 2)
-            lat = ds.createVariable("latitude", "f8", ("latitude",))
-            lat.standard_name, lat.units, lat.bounds = "latitude", "degrees_north", "latitude_bounds"
-            lat[:] = lat_c
-            ds.createVariable("latitude_bounds", "f8", ("latitude", "bounds"))[:] = np.stack(
-                [clim.lat_edges[:-1], clim.lat_edges[1:]], axis=1)
-            season = ds.createVariable("season", "f8", ("season",))
-            season.long_name = "solar longitude counted on across Mars years: Mars year * 360 + Ls"
-            season.units = "degrees"
-            season.bounds = "season_bounds"
-            season[:] = season_c
-            ds.createVariable("season_bounds", "f8", ("season", "bounds"))[:] = np.stack(
-                [clim.season_edges[:-1], clim.season_edges[1:]], axis=1)
-            year = ds.createVariable("mars_year", "i4", ("season",))
-            year[:] = (season_c // 360).astype(int)
-            ls = ds.createVariable("ls", "f8", ("season",))
-            ls.long_name, ls.units = "solar longitude at the bin centre", "degrees"
-            ls[:] = season_c % 360
-            frac = ds.createVariable("cloud_fraction", "f4", ("latitude", "season"), fill_value=np.float32(grid.NODATA))
-            frac.long_name = "cloud share of the valid pixels, area-weighted, pooled over the sols of the bin"
-            frac.units = "1"
-            frac[:] = np.where(np.isnan(clim.cloud_fraction), grid.NODATA, clim.cloud_fraction).astype(np.float32)
-            valid = ds.createVariable("valid_pixels", "i4", ("latitude", "season"))
-            valid.long_name = "valid pixels pooled over the sols of the bin"
-            valid[:] = clim.valid_pixels
-            sols = ds.createVariable("sols", "i4", ("season",))
-            sols.long_name = "number of sols in the Ls bin"
-            sols[:] = clim.sols
+        try:
+            _write_climatology(tmp, clim, lat_c, season_c)
+            with NETCDF_LOCK, netCDF4.Dataset(tmp) as ds:     # read back before it takes its name
+                ds.set_auto_mask(False)
+                stored = ds.variables["valid_pixels"][:]
+            if not np.array_equal(stored, clim.valid_pixels):
+                raise CloudmaskError(path, "written file does not read back as written; nothing kept")
+        except (OSError, RuntimeError) as exc:
+            raise write_error(path, exc) from None
     return Path(path)
+
+
+def _write_climatology(tmp, clim, lat_c, season_c):
+    import netCDF4
+
+    from .raster import NETCDF_LOCK
+    with NETCDF_LOCK, netCDF4.Dataset(tmp, "w", format="NETCDF4_CLASSIC") as ds:
+        ds.Conventions = "CF-1.8"
+        ds.title = "Zonal-mean water-ice cloud frequency, latitude x Ls (MARCI cloud masks)"
+        ds.source = f"mars-cloudmask {__version__}"
+        ds.mars_years = ",".join(map(str, clim.mars_years))
+        ds.number_of_sols = clim.n_sols
+        ds.longitude_window = "all" if clim.lon_window is None else "%g to %g" % clim.lon_window
+        ds.weighting = "pixel areas on the Mars sphere (R = 3396190 m), i.e. cos(latitude)"
+        ds.createDimension("latitude", len(lat_c))
+        ds.createDimension("season", len(season_c))
+        ds.createDimension("bounds", 2)
+        lat = ds.createVariable("latitude", "f8", ("latitude",))
+        lat.standard_name, lat.units, lat.bounds = "latitude", "degrees_north", "latitude_bounds"
+        lat[:] = lat_c
+        ds.createVariable("latitude_bounds", "f8", ("latitude", "bounds"))[:] = np.stack(
+            [clim.lat_edges[:-1], clim.lat_edges[1:]], axis=1)
+        season = ds.createVariable("season", "f8", ("season",))
+        season.long_name = "solar longitude counted on across Mars years: Mars year * 360 + Ls"
+        season.units = "degrees"
+        season.bounds = "season_bounds"
+        season[:] = season_c
+        ds.createVariable("season_bounds", "f8", ("season", "bounds"))[:] = np.stack(
+            [clim.season_edges[:-1], clim.season_edges[1:]], axis=1)
+        year = ds.createVariable("mars_year", "i4", ("season",))
+        year[:] = (season_c // 360).astype(int)
+        ls = ds.createVariable("ls", "f8", ("season",))
+        ls.long_name, ls.units = "solar longitude at the bin centre", "degrees"
+        ls[:] = season_c % 360
+        frac = ds.createVariable("cloud_fraction", "f4", ("latitude", "season"), fill_value=np.float32(grid.NODATA))
+        frac.long_name = "cloud share of the valid pixels, area-weighted, pooled over the sols of the bin"
+        frac.units = "1"
+        frac[:] = np.where(np.isnan(clim.cloud_fraction), grid.NODATA, clim.cloud_fraction).astype(np.float32)
+        valid = ds.createVariable("valid_pixels", "i4", ("latitude", "season"))
+        valid.long_name = "valid pixels pooled over the sols of the bin"
+        valid[:] = clim.valid_pixels
+        sols = ds.createVariable("sols", "i4", ("season",))
+        sols.long_name = "number of sols in the Ls bin"
+        sols[:] = clim.sols
 
 
 def parse_lon_window(text):

@@ -10,8 +10,9 @@ class CloudmaskError(Exception):
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
 
 
-class Cancelled(Exception):
-    """The caller asked to stop (QGIS cancel button, Ctrl-C in a batch)."""
+class Cancelled(BaseException):
+    """The caller asked to stop (QGIS cancel button, Ctrl-C, SIGTERM). A BaseException, like
+    KeyboardInterrupt: no `except Exception` on the way may take it for a failure of one file."""
     exit_status = 130
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import grid
 from .errors import CloudmaskError
-from .writers import check_writable_folder
+from .writers import check_writable_folder, write_error
 
 
 @contextlib.contextmanager
@@ -17,13 +17,32 @@ def atomic_geopackage(path):
     wants its .gpkg extension); move it to `path` only if the block succeeds."""
     path = Path(path)
     check_writable_folder(path.parent)
-    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         tmp = folder / path.name
         yield tmp
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise write_error(path, exc) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def verify_geopackage(tmp, features, final):
+    """Reopen the written GeoPackage: it must hold one layer with `features` features (a full disk
+    can leave a file GDAL only complained about)."""
+    from osgeo import ogr
+    with gdal_errors(final, "written GeoPackage does not read back"):
+        ds = ogr.Open(str(tmp))
+        count = ds.GetLayer(0).GetFeatureCount() if ds is not None and ds.GetLayerCount() else -1
+        ds = None  # noqa: F841
+    if count != features:
+        raise CloudmaskError(final, f"written GeoPackage does not read back ({count} of {features} features); "
+                                    "nothing kept")
 
 
 def mars_srs():

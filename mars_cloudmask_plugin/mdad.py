@@ -48,7 +48,7 @@ from pathlib import Path
 from . import grid
 from .archive import SOL_PATTERN
 from .errors import CloudmaskError
-from .geopackage import atomic_geopackage, gdal_errors, mars_srs, name_mars_authority
+from .geopackage import atomic_geopackage, gdal_errors, mars_srs, name_mars_authority, verify_geopackage
 from .sphere import rectangle_area_km2
 from .writers import check_writable_folder, write_geotiff
 
@@ -348,6 +348,7 @@ def write_boxes(output_path, table, storms):
             name_mars_authority(ds)
         finally:
             ds = None      # noqa: F841 (closes the GeoPackage before the rename)
+        verify_geopackage(tmp, len(storms), output_path)
 
 
 @dataclass(frozen=True)

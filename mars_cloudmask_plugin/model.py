@@ -129,12 +129,14 @@ def read_metadata(path):
         raise CloudmaskError(path, f"model metadata lacks {', '.join(missing)} (a model made by mars-cloudmask train "
                                    "has them)")
     for key, kind in REQUIRED_METADATA.items():
-        try:
-            if isinstance(meta[key], bool):
-                raise TypeError
-            kind(meta[key])
-        except (TypeError, ValueError):
-            raise CloudmaskError(path, f"model metadata {key} = {meta[key]!r} is not a {kind.__name__}") from None
+        value = meta[key]
+        ok = isinstance(value, str) if kind is str else (
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            and (kind is float or float(value).is_integer()))
+        if not ok:
+            raise CloudmaskError(path, f"model metadata {key} = {value!r} is not a {kind.__name__}")
+    if not 0.0 < float(meta["threshold"]) < 1.0:
+        raise CloudmaskError(path, f"model metadata threshold = {meta['threshold']!r} is not between 0 and 1")
     if meta["inputs"] not in INPUT_CHANNELS:
         raise CloudmaskError(path, f"model metadata inputs = {meta['inputs']!r}; known: {', '.join(INPUT_CHANNELS)}")
     return meta

@@ -160,7 +160,11 @@ def model_options(buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILING, tile_size=DEFAUL
     """Checked keyword arguments of pipeline.make_cloudmask: {buffer, tiling, tile_size, threshold}."""
     if tiling not in MODES:
         raise CloudmaskError(None, f"{TILING.flag} {tiling!r}: choose among {', '.join(MODES)}")
-    return {"buffer": check_buffer(buffer), "tiling": tiling, "tile_size": parse_tile_size(tile_size),
+    tile = parse_tile_size(tile_size)
+    if tile is None and tiling != "seamless":
+        raise CloudmaskError(None, f"{TILE_SIZE.flag} whole (or 0) goes with seamless tiling only; blend needs "
+                                   "tiles (e.g. 668, or auto)")
+    return {"buffer": check_buffer(buffer), "tiling": tiling, "tile_size": tile,
             "threshold": check_threshold(threshold)}
 
 

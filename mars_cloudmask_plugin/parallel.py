@@ -10,6 +10,7 @@ A lost worker or a crash becomes a failed Outcome; the batch goes on. Dask is im
 and only when a parallel run is asked for.
 """
 import os
+import uuid
 from dataclasses import dataclass, field
 
 from .batch import Outcome, failures_report, plan_jobs, run_job, skipped
@@ -121,8 +122,9 @@ def _run_on_dask(jobs, todo, outcomes, options, workers, scheduler, overwrite, o
         client = Client(cluster)
         tf_threads = tf_threads or tf_threads_for(workers)
     try:
+        run = uuid.uuid4().hex[:8]        # a key of its own: two runs on one scheduler never share a task
         futures = {client.submit(worker_task, jobs[i], options, overwrite, tf_threads, pure=False,
-                                 key=f"sol-{i}-{jobs[i].source.stem}"): i for i in todo}
+                                 key=f"sol-{run}-{i}-{jobs[i].source.stem}"): i for i in todo}
         try:
             for future in as_completed(futures):
                 i = futures[future]

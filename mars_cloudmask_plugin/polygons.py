@@ -16,7 +16,7 @@ import numpy as np
 from . import grid
 from .archive import sol_in_name
 from .errors import Cancelled, CloudmaskError
-from .geopackage import atomic_geopackage, gdal_errors, mars_srs, name_mars_authority
+from .geopackage import atomic_geopackage, gdal_errors, mars_srs, name_mars_authority, verify_geopackage
 from .masks import select_masks
 from .raster import read_mask
 from .sphere import row_pixel_areas_km2
@@ -98,9 +98,11 @@ def _matcher(defn, masks, single, tolerance):
     return "the one mask given", lambda f: single
 
 
-def _pixel_window(envelope):
-    """(row0, row1, col0, col1) of the grid pixels whose centres may fall in a lon/lat envelope."""
+def _pixel_window(envelope, shift=0.0):
+    """(row0, row1, col0, col1) of the grid pixels whose centres, moved by `shift` degrees of
+    longitude, may fall in a lon/lat envelope (west, east, south, north)."""
     west, east, south, north = envelope
+    west, east = west - shift, east - shift
     col0 = max(0, int(np.floor((west + 180.0) / grid.PIXEL_DEG)))
     col1 = min(grid.WIDTH, int(np.ceil((east + 180.0) / grid.PIXEL_DEG)) + 1)
     row0 = max(0, int(np.floor((90.0 - north) / grid.PIXEL_DEG)))
@@ -108,15 +110,17 @@ def _pixel_window(envelope):
     return row0, row1, col0, col1
 
 
-def _inside(geometry):
-    """(row0, col0, bool array) of the pixels whose centres lie inside `geometry` (Mars lon/lat)."""
+def _inside(geometry, shift=0.0):
+    """(row0, col0, bool array) of the pixels whose centres, at longitude + `shift`, lie inside
+    `geometry` (Mars lon/lat). Shifts of -360 and +360 find polygons given in 0..360 east or
+    reaching across the antimeridian."""
     from osgeo import gdal, ogr
-    row0, row1, col0, col1 = _pixel_window(geometry.GetEnvelope())
+    row0, row1, col0, col1 = _pixel_window(geometry.GetEnvelope(), shift)
     if row1 <= row0 or col1 <= col0:
         return row0, col0, np.zeros((0, 0), bool)
     target = gdal.GetDriverByName("MEM").Create("", col1 - col0, row1 - row0, 1, gdal.GDT_Byte)
     gt = grid.geotransform()
-    target.SetGeoTransform((gt[0] + col0 * gt[1], gt[1], 0.0, gt[3] + row0 * gt[5], 0.0, gt[5]))
+    target.SetGeoTransform((gt[0] + col0 * gt[1] + shift, gt[1], 0.0, gt[3] + row0 * gt[5], 0.0, gt[5]))
     source = ogr.GetDriverByName("Memory").CreateDataSource("")
     layer = source.CreateLayer("one", mars_srs(), ogr.wkbMultiPolygon)
     feature = ogr.Feature(layer.GetLayerDefn())
@@ -128,14 +132,16 @@ def _inside(geometry):
 
 def cover(mask, geometry, areas):
     """(cloud km^2, valid km^2, polygon km^2 by pixel centres) of one polygon on one mask."""
-    row0, col0, inside = _inside(geometry)
-    if inside.size == 0:
-        return 0.0, 0.0, 0.0
-    window = mask[row0:row0 + inside.shape[0], col0:col0 + inside.shape[1]]
-    row_areas = areas[row0:row0 + inside.shape[0]][:, None]
-    total = float((inside * row_areas).sum())
-    valid = float((((window != grid.NODATA) & inside) * row_areas).sum())
-    cloud = float((((window == 1) & inside) * row_areas).sum())
+    cloud = valid = total = 0.0
+    for shift in (-360.0, 0.0, 360.0):
+        row0, col0, inside = _inside(geometry, shift)
+        if inside.size == 0 or not inside.any():
+            continue
+        window = mask[row0:row0 + inside.shape[0], col0:col0 + inside.shape[1]]
+        row_areas = areas[row0:row0 + inside.shape[0]][:, None]
+        total += float((inside * row_areas).sum())
+        valid += float((((window != grid.NODATA) & inside) * row_areas).sum())
+        cloud += float((((window == 1) & inside) * row_areas).sum())
     return cloud, valid, total
 
 
@@ -150,7 +156,7 @@ class PolygonsResult:
 def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_TOLERANCE, layer_name=None,
                       progress=None, cancel=None):
     """The polygon layer at `layer_path` with the cover fields added, written as a GeoPackage."""
-    from osgeo import ogr
+    from osgeo import gdal, ogr
     layer_path, output = Path(layer_path), Path(output)
     if output.suffix.lower() != ".gpkg":
         raise CloudmaskError(output, "the output layer is a GeoPackage: use a .gpkg name")
@@ -172,6 +178,8 @@ def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_T
     total, matched = layer.GetFeatureCount(), 0
     with atomic_geopackage(output) as tmp, gdal_errors(output):
         target = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
+        if target is None:
+            raise CloudmaskError(output, f"GeoPackage cannot be created ({gdal.GetLastErrorMsg()})")
         out = target.CreateLayer(layer.GetName() or "polygons", layer.GetSpatialRef(), layer.GetGeomType())
         defn = layer.GetLayerDefn()
         for i in range(defn.GetFieldCount()):
@@ -199,10 +207,12 @@ def cloud_in_polygons(layer_path, mask_inputs, output, ls_tolerance=DEFAULT_LS_T
                 if valid:
                     result.SetField("cloud_fraction", cloud / valid)
                 matched += 1
-            out.CreateFeature(result)
+            if out.CreateFeature(result) != 0:
+                raise CloudmaskError(output, f"feature {n + 1} cannot be written ({gdal.GetLastErrorMsg()})")
             if progress is not None and total:
                 progress((n + 1) / total)
         out.CommitTransaction()
         name_mars_authority(target)
         target = None  # noqa: F841  closes (and completes) the GeoPackage before the rename
+        verify_geopackage(tmp, total, output)
     return PolygonsResult(output, total, matched, matching)

@@ -107,8 +107,9 @@ def read_netcdf_values(path):
             values = np.asarray(ds.variables["cloudmask"][:], np.float32)
             lat = np.asarray(ds.variables["latitude"][:], np.float64)
             attrs = {k: ds.getncattr(k) for k in ds.ncattrs()}
-    except (OSError, KeyError) as exc:
-        raise CloudmaskError(path, f"is not a cloud-mask NetCDF with 'cloudmask' and 'latitude' ({exc})") from None
+    except (OSError, KeyError, RuntimeError) as exc:   # RuntimeError: HDF5 on a damaged file
+        raise CloudmaskError(path, f"is not a readable cloud-mask NetCDF with 'cloudmask' and 'latitude' "
+                                   f"({first_line(exc)})") from None
     if values.shape != (grid.HEIGHT, grid.WIDTH):
         raise CloudmaskError(path, f"cloudmask is {values.shape}, not on the {grid.HEIGHT} x {grid.WIDTH} grid")
     if lat[0] < lat[-1]:
@@ -174,5 +175,6 @@ def read_mask(path):
         raise CloudmaskError(path, "cannot tell its sol: no SOL tag or attribute, and neither SOURCE_FILE "
                                    "nor the file name holds one like P01_day15")
     ls = meta.get("ls")
+    unknown = ls in (None, "") or str(ls).lower() == "nan"     # NaN: made between explicit bounds, no Ls
     return StoredMask(path, str(sol), mask, str(meta.get("model") or FILE_METHOD),
-                      None if ls in (None, "") else check_ls(ls, path), meta)
+                      None if unknown else check_ls(ls, path), meta)

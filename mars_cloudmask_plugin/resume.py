@@ -86,78 +86,66 @@ def output_state(job, expected):
 
 
 # -- claims ---------------------------------------------------------------------------------------
+# A claim is a file `.<stem>.claim` beside the sol's outputs, held with an exclusive flock while the
+# sol is made. The kernel drops the lock when its process ends however it ends (even kill -9), so a
+# dead run never leaves a sol stuck, and taking a claim over cannot race: whoever gets the lock
+# holds the sol. (flock is local to a machine: runs on several hosts over NFS are not coordinated.)
 
 def claim_path(job):
     first = Path(next(iter(job.outputs.values())))
     return first.parent / f".{Path(job.source).stem}{CLAIM_SUFFIX}"
 
 
-def _alive(claim):
-    """Whether the process that wrote `claim` still runs (on this host; another host's claim is
-    trusted for a day)."""
+def _try_lock(fd):
+    import fcntl
     try:
-        info = json.loads(claim.read_text())
-    except (OSError, ValueError):
-        return time.time() - _mtime(claim) < 60         # being written right now, or garbage
-    if info.get("host") != socket.gethostname():
-        return time.time() - info.get("time", 0) < 86400
-    try:
-        os.kill(int(info["pid"]), 0)
-    except ProcessLookupError:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    except (PermissionError, KeyError, ValueError, TypeError):
-        return True
     return True
 
 
-def _mtime(path):
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 def holder(job):
-    """The pid holding the sol's claim, or None when nobody live holds it."""
+    """The pid written in the sol's claim while a live run holds it, else None."""
     claim = claim_path(job)
-    if not claim.exists() or not _alive(claim):
+    try:
+        fd = os.open(claim, os.O_RDONLY)
+    except OSError:
         return None
     try:
-        return json.loads(claim.read_text()).get("pid")
-    except (OSError, ValueError):
-        return "?"
+        if _try_lock(fd):
+            return None                           # nobody holds it (a dead run's leftover)
+        try:
+            return json.loads(os.read(fd, 4096) or b"{}").get("pid", "?")
+        except ValueError:
+            return "?"
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def claimed(job):
-    """Hold the sol's claim for the block (yields True), or yield False when a live run holds it.
-    A claim left by a dead process is taken over."""
+    """Hold the sol's claim for the block (yields True), or yield False when a live run holds it."""
     claim = claim_path(job)
     claim.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            if _alive(claim):
-                yield False
-                return
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(claim)
-        except OSError as exc:
-            raise CloudmaskError(claim.parent, f"cannot claim {Path(job.source).name} there ({exc.strerror})") from None
-    else:
+    try:
+        fd = os.open(claim, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as exc:
+        raise CloudmaskError(claim.parent, f"cannot claim {Path(job.source).name} there ({exc.strerror})") from None
+    if not _try_lock(fd):
+        os.close(fd)
         yield False
         return
-    with os.fdopen(fd, "w") as f:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(),
-                   "source": str(job.source)}, f)
     try:
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(),
+                                 "source": str(job.source)}).encode())
         remove_partials(job)
         yield True
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(claim)
+        os.close(fd)
 
 
 def remove_partials(job):

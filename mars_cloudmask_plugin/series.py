@@ -29,12 +29,13 @@ def latitude_bands(width=DEFAULT_BAND):
     if not 0 < width <= 180:
         raise CloudmaskError(None, f"latitude band {width:g}: must be in (0, 180] degrees")
     lat = grid.latitude_of_row(np.arange(grid.HEIGHT))
-    edges = np.arange(-90.0, 90.0, width)
+    count = int(np.ceil(180.0 / width - 1e-9))
+    # Each row in exactly one band (a tolerance for centres that fall on an edge up to rounding).
+    band_of_row = np.minimum(np.floor((lat + 90.0) / width + 1e-9).astype(int), count - 1)
     regions = []
-    for south in edges:
-        north = min(south + width, 90.0)
-        rows = np.flatnonzero((lat >= south) & ((lat < north) | (north >= 90.0)))
-        regions.append(Region(f"lat {south:+g} to {north:+g}", rows, slice(None)))
+    for k in range(count):
+        south, north = -90.0 + k * width, min(-90.0 + (k + 1) * width, 90.0)
+        regions.append(Region(f"lat {south:+g} to {north:+g}", np.flatnonzero(band_of_row == k), slice(None)))
     return regions
 
 

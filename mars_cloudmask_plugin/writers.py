@@ -118,10 +118,17 @@ def atomic_output(path):
         yield temps["file"]
 
 
-def _umask():
+def _read_umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()      # read once at import: setting it later would race other threads (QGIS)
+
+
+def _umask():
+    return _UMASK
 
 
 def write_geotiff(path, array, tags=None, nodata=grid.NODATA, descriptions=None):

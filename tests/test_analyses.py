@@ -311,3 +311,38 @@ def test_frequency_and_zonal_on_the_published_masks_of_two_subphases(shared_data
     tropics = clim.cloud_fraction[(clim.lat_edges[:-1] >= -10) & (clim.lat_edges[:-1] < 30)]
     assert np.nanmean(tropics) > np.nanmean(clim.cloud_fraction[(clim.lat_edges[:-1] >= -40)
                                                                 & (clim.lat_edges[:-1] < -20)])
+
+
+def test_polygons_in_0_to_360_longitudes_or_across_the_antimeridian_are_scored_whole(tmp_path):
+    from osgeo import ogr
+    from mars_cloudmask_plugin.polygons import cloud_in_polygons
+    mask = blank()
+    mask[row(10.0):row(0.1) + 1, :] = 1                              # a cloudy belt all round the planet
+    write_mask(tmp_path / "m", "P07_day01", mask, 210.0)
+    east = (200.05, 210.05, 0.05, 10.05)                              # = -159.95 .. -149.95
+    across = (175.05, 185.05, 0.05, 10.05)                            # 175 E .. 175 W
+    plain = (-159.95, -149.95, 0.05, 10.05)
+    layer = write_polygons(tmp_path / "b.gpkg", [(east, ["a"]), (across, ["b"]), (plain, ["c"])],
+                           [("storm", ogr.OFTString)])
+    cloud_in_polygons(layer, [tmp_path / "m" / "P07_day01_zequat_cloudmask.tif"], tmp_path / "o.gpkg")
+    features, _ = read_features(tmp_path / "o.gpkg")
+    area = R_KM ** 2 * math.radians(10.0) * (math.sin(math.radians(10.05)) - math.sin(math.radians(0.05)))
+    for feature in features:
+        assert feature["cloud_km2"] == pytest.approx(area, rel=1e-6), feature["storm"]
+        assert feature["cloud_fraction"] == 1.0
+
+
+def test_latitude_bins_and_bands_never_run_past_the_poles_nor_drop_a_row(tmp_path):
+    from mars_cloudmask_plugin.climatology import zonal_climatology
+    from mars_cloudmask_plugin.masks import select_masks
+    from mars_cloudmask_plugin.series import latitude_bands
+    assert sum(len(r.rows) for r in latitude_bands(0.1)) == grid.HEIGHT
+    assert sum(len(r.rows) for r in latitude_bands(7)) == grid.HEIGHT
+    mask = blank()
+    mask[:] = 0
+    write_mask(tmp_path, "P08_day01", mask, 220.0)
+    for width in (7.0, 100.0, 0.3):
+        clim = zonal_climatology(select_masks([tmp_path]), lat_bin=width)
+        edges = clim.lat_edges
+        assert edges[0] == -90.0 and edges[-1] == 90.0 and (np.diff(edges) > 0).all(), width
+        assert clim.valid_pixels.sum() == grid.HEIGHT * grid.WIDTH                # every row in one bin

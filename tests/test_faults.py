@@ -114,19 +114,27 @@ def test_stale_temporary_files_of_a_killed_run_are_removed(two_sols, tmp_path, c
 
 
 def test_a_claim_left_by_a_dead_process_is_taken_over_and_a_live_one_respected(two_sols, tmp_path, tiny_model_path):
+    import fcntl
     from mars_cloudmask_plugin.batch import plan_jobs, run_job
     from mars_cloudmask_plugin.options import MaskOptions
     from mars_cloudmask_plugin.resume import claim_path
     options = MaskOptions(model_path=str(tiny_model_path), formats=("tif",))
     dead, live = plan_jobs(two_sols, tmp_path / "masks", options.formats)
-    for job, pid in ((dead, 2 ** 22 + 12345), (live, os.getppid())):
-        claim = claim_path(job)
-        claim.parent.mkdir(parents=True, exist_ok=True)
-        import socket
-        claim.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "time": time.time()}))
-    assert run_job(dead, options).status == "done" and not claim_path(dead).exists()
-    outcome = run_job(live, options)
-    assert outcome.status == "skipped" and outcome.claimed and f"pid {os.getppid()}" in outcome.message
+    for job in (dead, live):
+        claim_path(job).parent.mkdir(parents=True, exist_ok=True)
+        claim_path(job).write_text(json.dumps({"pid": 2 ** 22 + 12345, "time": time.time()}))
+    held = open(claim_path(live), "r+")                       # a live run holds this one
+    fcntl.flock(held, fcntl.LOCK_EX)
+    held.truncate(0)
+    held.write(json.dumps({"pid": 4242}))
+    held.flush()
+    try:
+        assert run_job(dead, options).status == "done" and not claim_path(dead).exists()
+        outcome = run_job(live, options)
+        assert outcome.status == "skipped" and outcome.claimed and "pid 4242" in outcome.message
+    finally:
+        held.close()
+    assert run_job(live, options).status == "done"             # released: the next run takes it
 
 
 def test_two_batch_runs_on_one_folder_make_each_sol_once(make_mdgm, tmp_path, tiny_model_path):
