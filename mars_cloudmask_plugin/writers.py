@@ -306,3 +306,7 @@ def mdgm_vrt_to(tmp, source, sol, final=None):
         ds.SetGeoTransform(grid.geotransform())     # exact, not rounded from the bounds
         ds.SetMetadataItem("SOL", sol)
         ds = None  # noqa: F841  (written on close)
+    # GDAL 3.6 writes the authority as IAU; under that name PROJ (and so QGIS) finds no CRS and the
+    # layer comes up as a custom CRS with no transform to IAU_2015:49900: name it as PROJ does.
+    text = Path(tmp).read_text()
+    Path(tmp).write_text(text.replace('AUTHORITY["IAU","49900"]', 'AUTHORITY["IAU_2015","49900"]'))

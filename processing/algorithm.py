@@ -14,6 +14,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .parameters import with_help
 from .runtime import BASE_MODULES, PLUGIN_DIR, isolate_h5py, requirements_problem
+from .styles import put_project_on_mars
 from .translate import tr
 
 ICON_PATH = PLUGIN_DIR / "icon.svg"
@@ -79,6 +80,13 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     def process(self, parameters, context, feedback):
         raise NotImplementedError
+
+    def postProcessAlgorithm(self, context, feedback):  # noqa: N802
+        """Runs on the main thread before QGIS loads the outputs: a project still on Earth goes to
+        Mars first, so adding Mars layers never makes QGIS look for a transform between bodies."""
+        if context.layersToLoadOnCompletion():
+            put_project_on_mars(context.project())
+        return {}
 
     # -- declaring parameters and outputs ---------------------------------------------------
     def add(self, param, help_text=None, advanced=False):

@@ -201,11 +201,12 @@ def file_output(algorithm, parameters, name, context, suffixes):
     return path
 
 
-def load_on_completion(context, path, name, style=None):
-    """Have QGIS load an extra output file (e.g. one map per group) when the algorithm finishes."""
+def load_on_completion(context, path, name, style=None, bottom=False):
+    """Have QGIS load an extra output file (e.g. one map per group, or under all others with `bottom`)
+    when the algorithm finishes."""
     from qgis.core import QgsProcessingContext
     details = QgsProcessingContext.LayerDetails(name, context.project(), name)
-    details.setPostProcessor(StyleOnLoad.create(style))      # style None: only the Mars CRS
+    details.setPostProcessor(StyleOnLoad.create(style, bottom))      # style None: only the Mars CRS
     context.addLayerToLoadOnCompletion(str(path), details)
 
 

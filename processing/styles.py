@@ -13,21 +13,24 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
     must keep each one alive until then: `create` keeps them and forgets the ones QGIS deleted."""
     _alive = []
 
-    def __init__(self, style):
+    def __init__(self, style, bottom=False):
         super().__init__()
         self.style = style
+        self.bottom = bottom
 
     @classmethod
-    def create(cls, style):
+    def create(cls, style, bottom=False):
         from qgis.PyQt import sip
         cls._alive = [p for p in cls._alive if not sip.isdeleted(p)]
-        processor = cls(style)
+        processor = cls(style, bottom)
         cls._alive.append(processor)
         return processor
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         apply_style(layer, self.style, feedback)
         put_project_on_mars(context.project())
+        if self.bottom:
+            move_to_bottom(context.project(), layer)
 
 
 def apply_style(layer, style, feedback=None):
@@ -57,3 +60,16 @@ def put_project_on_mars(project):
     body = crs.celestialBodyName() if crs.isValid() else ""
     if body != "Mars":
         project.setCrs(QgsCoordinateReferenceSystem(CRS_AUTHID))
+
+
+def move_to_bottom(project, layer):
+    """Put a loaded layer under all others (a base map such as the MDGM under its mask)."""
+    if project is None:
+        return
+    root = project.layerTreeRoot()
+    node = root.findLayer(layer.id())
+    if node is None:
+        return
+    parent = node.parent()
+    root.addChildNode(node.clone())
+    parent.removeChildNode(node)

@@ -1,7 +1,7 @@
 """Write the shipped layer styles (styles/*.qml) with the QGIS API, so they are valid QML for the
 QGIS version that made them. Run: QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/make_styles.py
 
-cloudmask.qml: paletted legend cloud (1, cyan) / clear (0, faint) / invalid (-999, grey).
+cloudmask.qml: paletted legend cloud (1, cyan) / clear (0, a blue veil that shows on the map) / invalid (-999, grey).
 probability.qml: colour ramp 0..1 (blues to white), -999 transparent.
 frequency.qml: band 1 (cloud frequency) 0..1, white to deep purple, -999 transparent.
 """
@@ -31,7 +31,7 @@ def main():
 
         layer = QgsRasterLayer(str(mask_tif), "mask")
         classes = [QgsPalettedRasterRenderer.Class(1, QColor(0, 215, 255, 200), "cloud"),
-                   QgsPalettedRasterRenderer.Class(0, QColor(40, 70, 160, 45), "clear"),
+                   QgsPalettedRasterRenderer.Class(0, QColor(30, 60, 170, 120), "clear"),
                    QgsPalettedRasterRenderer.Class(-999, QColor(45, 45, 45, 200), "invalid")]
         layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
         _save(layer, STYLES / "cloudmask.qml")
@@ -56,7 +56,7 @@ def main():
 
         freq_tif = writers.write_geotiff(Path(tmp) / "freq.tif", np.zeros((1801, 3600, 3), np.float32))
         layer = QgsRasterLayer(str(freq_tif), "frequency")
-        ramp = QgsGradientColorRamp(QColor(255, 255, 255, 0), QColor(63, 0, 125), False,
+        ramp = QgsGradientColorRamp(QColor(252, 251, 253), QColor(63, 0, 125), False,
                                     [QgsGradientStop(0.15, QColor(218, 218, 235)), QgsGradientStop(0.5, QColor(128, 125, 186))])
         shader_fn = QgsColorRampShader(0.0, 1.0, ramp, QgsColorRampShader.Interpolated)
         shader_fn.classifyColorRamp(11, -1, layer.extent(), None)

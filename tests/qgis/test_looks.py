@@ -31,8 +31,12 @@ def test_cloudmask_layers_are_named_after_the_sol_on_the_mdgm_in_a_project_on_ma
     assert result["OUTPUT_MDGM"] == str(tmp_path / "mask_mdgm.vrt")
     layers = {layer.name(): layer for layer in project.mapLayers().values()}
     assert set(layers) == {"P01_day10 cloud mask", "P01_day10 cloud probability", "P01_day10 MDGM"}
+    order = [layer.name() for layer in project.layerTreeRoot().layerOrder()]
+    assert order[-1] == "P01_day10 MDGM"                                 # the map under its mask
     mdgm = layers["P01_day10 MDGM"]
     assert mdgm.crs().authid() == "IAU_2015:49900" and mdgm.width() == 3600 and mdgm.height() == 1801
+    from qgis.core import QgsRasterLayer
+    assert QgsRasterLayer(result["OUTPUT_MDGM"], "as read").crs().authid() == "IAU_2015:49900"   # by itself
     assert mdgm.extent().xMinimum() == pytest.approx(-180.05) and mdgm.extent().yMaximum() == pytest.approx(90.05)
     assert project.crs().authid() == "IAU_2015:49900"                   # no Earth-Mars transform to look for
     assert sorted(p.name for p in archive.parent.iterdir()) == before  # nothing written beside the MDGM
@@ -50,3 +54,11 @@ def test_georeferencemdgm_writes_a_vrt_or_a_geotiff_on_the_grid(run_alg, archive
             assert src.crs.to_wkt().count("Mars") >= 1
     with rasterio.open(vrt) as a, rasterio.open(tif) as b:
         assert (a.read() == b.read()).all()
+
+
+def test_the_clear_class_shows_on_the_map(plugin, repo_root):
+    """Clear is a visible veil, not a near-transparent tint (it was alpha 45 of 255)."""
+    import re
+    qml = (repo_root / "styles" / "cloudmask.qml").read_text()
+    clear = re.search(r'<paletteEntry[^>]*label="clear"[^>]*>', qml).group(0)
+    assert int(re.search(r'alpha="(\d+)"', clear).group(1)) >= 100
