@@ -17,7 +17,7 @@ from .crop import pad_area, prediction_area
 from .mdgm import Mdgm, has_data, read_mdgm
 from .options import DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
-from .tiling import plan_tiles, run_tiles, strip_tile
+from .tiling import plan_tiles, run_tiles, strip_tile, whole_area_tile
 from .writers import atomic_outputs, check_writable_folder, geotiff_to, mdgm_vrt_to, netcdf_mask_to
 
 
@@ -76,18 +76,25 @@ class _Stopwatch:
 # `mars-cloudmask benchmark --sweep` (docs/benchmark.md): a whole prediction area at width 16
 # (about 1276 x 3788 px) peaks near 2.5 GB, two full-height strips at about 1.5 GB for ~5% more FLOPs.
 AUTO_TILE_BUDGET = 40e6
+LIVE_STRIPS = 3      # QGIS: progress at a third, two thirds, the end; about 10% more work (benchmark --live)
 
 
 def resolve_tile_size(tile_size, tiling, model, area_shape):
     """The tile plan_tiles gets. "auto", the default: seamless runs the fewest full-height strips
     whose tile stays within AUTO_TILE_BUDGET (the whole area as one tile when it fits); blend keeps
-    the model's own tile (the paper's 668 px). "model": the model's tile; an int, a (rows, cols)
-    pair or None (whole area) is used as given."""
-    if tile_size == "auto":
+    the model's own tile (the paper's 668 px). "live" (QGIS's default): as "auto", but at least
+    LIVE_STRIPS strips, so progress moves and Cancel takes effect within a run (each strip beyond
+    the first costs 2 x margin more columns: about 5% of a global area). "model": the model's tile;
+    an int, a (rows, cols) pair or None (whole area) is used as given."""
+    if tile_size in ("auto", "live"):
         if tiling != "seamless":
             return model.tile_size
         width = int(model.metadata.get("width", 16))
-        return strip_tile(area_shape, AUTO_TILE_BUDGET / width, model.margin, model.depth)
+        budget = AUTO_TILE_BUDGET / width
+        if tile_size == "live":
+            rows, cols = whole_area_tile(area_shape, model.margin, model.depth)
+            budget = min(budget, rows * cols / LIVE_STRIPS)
+        return strip_tile(area_shape, budget, model.margin, model.depth)
     return model.tile_size if tile_size == "model" else tile_size
 
 

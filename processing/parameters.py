@@ -5,7 +5,7 @@ from pathlib import Path
 from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
                        QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber)
 
-from ..mars_cloudmask_plugin.options import mask_options
+from ..mars_cloudmask_plugin.options import QGIS_TILE_SIZE, mask_options
 from .styles import StyleOnLoad
 from .translate import tr
 
@@ -81,7 +81,10 @@ def option_value(algorithm, spec, parameters, context):
 def read_mask_options(algorithm, parameters, context, specs, **fixed):
     """Checked MaskOptions (engine) from the parameters of `specs`; `fixed` sets the rest."""
     values = {spec.dest: option_value(algorithm, spec, parameters, context) for spec in specs}
-    return mask_options(**{k: v for k, v in values.items() if v is not None}, **fixed)
+    values = {k: v for k, v in values.items() if v is not None}
+    if any(spec.kind == "tile_size" for spec in specs):
+        values.setdefault("tile_size", QGIS_TILE_SIZE)       # empty: strips whose progress moves
+    return mask_options(**values, **fixed)
 
 
 def mdgm_path(algorithm, parameters, context, name="INPUT"):

@@ -92,6 +92,15 @@ def test_benchmark_figures_are_the_measured_ones_formatted(cli, canned, sample_m
     assert [spec["tiling"] for spec in canned[1:]] == ["seamless", "blend"]
 
 
+def test_benchmark_live_compares_qgis_strips_with_the_cli_plan(cli, canned, sample_mdgm, tiny_model_path):
+    rc, out, err = cli("benchmark", sample_mdgm, "--model", tiny_model_path, "--repeat", "0", "--live")
+    assert rc == 0, err
+    assert [(s.get("tiling"), s.get("tile_size")) for s in canned[1:]] == [
+        ("seamless", "auto"), ("blend", "auto"), ("seamless", "live")]
+    line = next(line for line in out.splitlines() if line.startswith("QGIS plan"))
+    assert "= 1.00x the CLI plan's 1.300 s" in line and "inference 1.000 s = 1.00x" in line
+
+
 def test_benchmark_sweep_prints_a_row_per_width_and_tile(cli, canned, sample_mdgm):
     rc, out, err = cli("benchmark", sample_mdgm, "--sweep", "--sweep-widths", "4", "--sweep-tiles", "316,whole",
                        "--repeat", "0")

@@ -31,6 +31,9 @@ def register(sub):
     p.add_argument("--tile-size", default="auto", metavar="PX",
                    help="tile size for the seamless run (default: the engine's default)")
     p.add_argument("--sweep", action="store_true", help="time and peak memory against tile size and width")
+    p.add_argument("--live", action="store_true",
+                   help="also time QGIS's plan (seamless in at least three strips, so progress moves) against "
+                        "the CLI's")
     p.add_argument("--sweep-tiles", default=SWEEP_TILES, metavar="LIST", help=f"(default {SWEEP_TILES})")
     p.add_argument("--sweep-widths", default=SWEEP_WIDTHS, metavar="LIST", help=f"(default {SWEEP_WIDTHS})")
     p.add_argument("--bulk", type=Path, metavar="DIR", help="sols per hour over the MDGMs below DIR")
@@ -135,6 +138,13 @@ def _modes(args, mdgm, model, peak):
     for label, r in (("seamless", s), ("blend", b)):
         print(f"process start-up ({label} process): {r['import_s'] + r['load_s']:.2f} s = import {r['import_s']:.2f} s "
               f"+ model load {r['load_s']:.2f} s; first-call graph build {r['graph_build_s']:.2f} s more")
+    if getattr(args, "live", False):
+        live = run_child(dict(spec, tiling="seamless", tile_size="live"))
+        print(f"QGIS plan (seamless in {live['tiles_run']} strips of {_tile(live)} px, progress after each): end to end "
+              f"{live['total']:.3f} s = {live['total'] / s['total']:.2f}x the CLI plan's {s['total']:.3f} s "
+              f"({s['tiles_run']} tile(s)); inference {live['seconds']['inference']:.3f} s = "
+              f"{live['seconds']['inference'] / max(s['seconds']['inference'], 1e-9):.2f}x; "
+              f"{live['input_per_output'] / max(s['input_per_output'], 1e-9):.2f}x the input pixels")
     return 0
 
 
