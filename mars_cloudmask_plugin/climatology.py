@@ -56,14 +56,12 @@ class Climatology:
 def _columns(lon_window):
     """Column index of the pixels whose centre lies in the longitude window (west, east); it may
     cross the antimeridian (west > east)."""
-    lon = grid.longitude_of_column(np.arange(grid.WIDTH))
     if lon_window is None:
         return slice(None)
-    west, east = lon_window
-    inside = (lon >= west) & (lon <= east) if west <= east else (lon >= west) | (lon <= east)
-    if not inside.any():
-        raise CloudmaskError(None, f"longitude window {west:g} to {east:g} holds no pixel centre")
-    return np.flatnonzero(inside)
+    columns = grid.columns_between(*lon_window)
+    if columns.size == 0:
+        raise CloudmaskError(None, "longitude window %g to %g holds no pixel centre" % lon_window)
+    return columns
 
 
 def zonal_climatology(masks, lat_bin=DEFAULT_LAT_BIN, ls_bin=DEFAULT_LS_BIN, lon_window=None, progress=None,

@@ -37,6 +37,15 @@ def longitude_of_column(col):
     return -180.0 + PIXEL_DEG * np.asarray(col, dtype=float)
 
 
+def columns_between(west, east):
+    """Column indices whose centre longitude lies in [west, east] degrees; west > east crosses the
+    antimeridian (e.g. 170, -170). Empty when no centre lies there."""
+    import numpy as np
+    lon = longitude_of_column(np.arange(WIDTH))
+    inside = (lon >= west) & (lon <= east) if west <= east else (lon >= west) | (lon <= east)
+    return np.flatnonzero(inside)
+
+
 def rows_between(lat_north, lat_south):
     """Rows whose centre latitude lies within [lat_south, lat_north], as a half-open range.
 

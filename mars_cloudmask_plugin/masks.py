@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .archive import find_sol_in_tables, sol_in_name, subphase_of
 from .errors import Cancelled, CloudmaskError
-from .raster import GEOTIFF_SUFFIXES, NETCDF_LOCK, NETCDF_SUFFIXES, read_error, read_mask
+from .raster import NETCDF_SUFFIXES, mask_tags, read_mask
 
 OUR_MASK_PATTERNS = ("*_cloudmask.tif", "*_cloudmask.nc")
 REFERENCE_MASK_PATTERNS = ("cloudmask_*.ncdf", "cloudmask_*.nc")
@@ -39,23 +39,6 @@ class MaskInfo:
         return (self.mars_year or 0) * 360.0 + self.ls
 
 
-def _tags(path):
-    """The tags (GeoTIFF) or global attributes (NetCDF) of a mask, keys lower case; nothing else read."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix in GEOTIFF_SUFFIXES:
-            import rasterio
-            with rasterio.open(path) as src:
-                return {k.lower(): v for k, v in src.tags().items()}
-        if suffix in NETCDF_SUFFIXES:
-            import netCDF4
-            with NETCDF_LOCK, netCDF4.Dataset(path) as ds:
-                return {k.lower(): ds.getncattr(k) for k in ds.ncattrs()}
-    except Exception as exc:  # noqa: BLE001  rasterio, netCDF4 and HDF5 raise many kinds
-        raise read_error(path, exc, "mask") from None
-    raise CloudmaskError(path, "is not a GeoTIFF (.tif) or NetCDF (.nc, .ncdf) cloud mask")
-
-
 def _number(value, cast, path, what):
     try:
         number = cast(float(value))
@@ -69,7 +52,7 @@ def mask_info(path):
     path = Path(path)
     if not path.is_file():
         raise CloudmaskError(path, "mask file not found")
-    tags = _tags(path)
+    tags = mask_tags(path)
     sol = tags.get("sol") or sol_in_name(tags.get("source_file", "")) or sol_in_name(path.name)
     if not sol:
         raise CloudmaskError(path, "cannot tell its sol: no SOL tag, and neither SOURCE_FILE nor the file name "

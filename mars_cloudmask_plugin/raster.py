@@ -145,6 +145,32 @@ def read_geotiff_mask(path):
     return binary_mask(values, path, grid.NODATA if nodata is None else nodata), tags
 
 
+def mask_tags(path, check_grid=False):
+    """The tags (GeoTIFF) or global attributes (NetCDF) of a cloud mask, keys lower case, without
+    reading its pixels; with `check_grid` the mask must lie on the global grid."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in GEOTIFF_SUFFIXES + NETCDF_SUFFIXES:
+        raise CloudmaskError(path, "is not a GeoTIFF (.tif) or NetCDF (.nc, .ncdf) cloud mask")
+    try:
+        if suffix in GEOTIFF_SUFFIXES:
+            import rasterio
+            with rasterio.open(path) as src:
+                if check_grid:
+                    check_global_grid(path, src, "mask")
+                return {k.lower(): v for k, v in src.tags().items()}
+        import netCDF4
+        with NETCDF_LOCK, netCDF4.Dataset(path) as ds:
+            shape = ds.variables["cloudmask"].shape if check_grid else None
+            if check_grid and shape != (grid.HEIGHT, grid.WIDTH):
+                raise CloudmaskError(path, f"cloudmask is {shape}, not on the {grid.HEIGHT} x {grid.WIDTH} grid")
+            return {k.lower(): ds.getncattr(k) for k in ds.ncattrs()}
+    except CloudmaskError:
+        raise
+    except Exception as exc:  # noqa: BLE001  rasterio, netCDF4 and HDF5 raise many kinds
+        raise read_error(path, exc, "mask") from None
+
+
 @dataclass
 class StoredMask:
     """A cloud mask read from a file, on the global grid, north row first (1/0/-999)."""

@@ -11,8 +11,8 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from . import grid
 from .errors import CloudmaskError
+from .raster import mask_tags
 from .writers import PARTIAL_SUFFIX, partial_name_prefix
 
 TODO, DONE = "todo", "done"
@@ -36,26 +36,6 @@ def expected_tags(options):
     return dict(_expected(options.model_path, options.threshold, options.buffer, options.tiling))
 
 
-def _tags_of(path):
-    """Tags of one output, upper-case keys; a CloudmaskError-free reason string when it cannot be read."""
-    suffix = path.suffix.lower()
-    if suffix == ".nc":
-        import netCDF4
-
-        from .raster import NETCDF_LOCK
-        with NETCDF_LOCK, netCDF4.Dataset(path) as ds:
-            shape = ds.variables["cloudmask"].shape
-            if shape != (grid.HEIGHT, grid.WIDTH):
-                return None, f"{path.name} is {shape}, not on the global grid"
-            return {k.upper(): str(ds.getncattr(k)) for k in ds.ncattrs()}, ""
-    import rasterio
-    with rasterio.open(path) as src:
-        if (src.width, src.height) != (grid.WIDTH, grid.HEIGHT) or \
-                not src.transform.almost_equals(grid.affine_transform()):
-            return None, f"{path.name} is not on the global grid"
-        return {k.upper(): v for k, v in src.tags().items()}, ""
-
-
 def output_state(job, expected):
     """TODO (no output yet), DONE (every output sound and made with these options), or the reason
     the sol must be made again."""
@@ -73,13 +53,11 @@ def output_state(job, expected):
         if path.suffix.lower() == ".vrt":          # the georeferenced MDGM: no provenance of a model run
             continue
         try:
-            tags, problem = _tags_of(path)
-        except Exception as exc:  # noqa: BLE001  any reader failure means: make it again
-            return f"{path.name} does not open ({type(exc).__name__})"
-        if problem:
-            return problem
-        differing = [f"{key} {tags.get(key, 'missing')!r} (asked {value!r})" for key, value in expected.items()
-                     if tags.get(key) != value]
+            tags = mask_tags(path, check_grid=True)
+        except CloudmaskError as exc:          # unreadable or off the grid: make it again
+            return f"{path.name}: {exc.problem}"
+        differing = [f"{key} {str(tags.get(key.lower(), 'missing'))!r} (asked {value!r})"
+                     for key, value in expected.items() if str(tags.get(key.lower())) != value]
         if differing:
             return f"{path.name} was made with other options: {', '.join(differing)}"
     return DONE

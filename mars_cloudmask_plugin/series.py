@@ -46,12 +46,11 @@ def box_region(box):
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
         raise CloudmaskError(None, f"box {box}: give WEST,EAST,SOUTH,NORTH in degrees with SOUTH < NORTH")
     lat = grid.latitude_of_row(np.arange(grid.HEIGHT))
-    lon = grid.longitude_of_column(np.arange(grid.WIDTH))
     rows = np.flatnonzero((lat >= south) & (lat <= north))
-    cols = (lon >= west) & (lon <= east) if west <= east else (lon >= west) | (lon <= east)
-    if rows.size == 0 or not cols.any():
+    cols = grid.columns_between(west, east)
+    if rows.size == 0 or cols.size == 0:
         raise CloudmaskError(None, f"box {box} holds no pixel centre")
-    return Region(f"box {west:g},{east:g},{south:g},{north:g}", rows, np.flatnonzero(cols))
+    return Region(f"box {west:g},{east:g},{south:g},{north:g}", rows, cols)
 
 
 def parse_box(text):

@@ -1,8 +1,8 @@
 """[cloudmask] MDGM -> cloud mask, end to end."""
 from pathlib import Path
 
-from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterRasterDestination)
+from qgis.core import (QgsProcessingOutputRasterLayer, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterDestination)
 
 from ..mars_cloudmask_plugin import options
 from .algorithm import EngineAlgorithm, progress_to
@@ -55,7 +55,6 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
         self.add(QgsProcessingParameterBoolean(self.LOAD_MDGM, tr("Load the MDGM under the mask"), defaultValue=False),
                  "Also write the MDGM as a georeferenced VRT beside the mask (MASK_mdgm.vrt for MASK.tif, pointing at the "
                  "JPEG; nothing is written beside the MDGM) and load it, so the mask lies on its own map.")
-        from qgis.core import QgsProcessingOutputRasterLayer
         self.addOutput(QgsProcessingOutputRasterLayer(self.OUTPUT_MDGM, tr("Georeferenced MDGM")))
         self.add_number_output(self.CLOUD_FRACTION, "Cloud fraction of the valid pixels")
         self.add_number_output(self.VALID_FRACTION, "Valid fraction of the globe")
