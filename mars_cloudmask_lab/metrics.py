@@ -4,13 +4,9 @@ Scored pixels: reference valid (not -999) AND the MDGM has data. A predicted -99
 pixel counts as "clear" (a miss when the reference says cloud); the share of scored pixels that
 the prediction does cover is reported as coverage.
 """
-from dataclasses import dataclass, asdict
-from pathlib import Path
-
-import numpy as np
+from dataclasses import asdict, dataclass
 
 from mars_cloudmask_plugin import grid
-from mars_cloudmask_plugin.errors import CloudmaskError
 
 
 @dataclass

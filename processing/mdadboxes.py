@@ -1,11 +1,9 @@
 """[mdadboxes] Storm boxes from a Mars Dust Activity Database table, as a GeoPackage layer."""
-from pathlib import Path
-
-from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingParameterFile,
+from qgis.core import (QgsProcessing, QgsProcessingParameterFile,
                        QgsProcessingParameterNumber, QgsProcessingParameterVectorDestination)
 
 from .algorithm import EngineAlgorithm
-from .parameters import geopackage_output, optional_number
+from .parameters import geopackage_output, input_file, optional_number
 from .runtime import BASE_MODULES
 from .translate import tr
 
@@ -51,7 +49,7 @@ have no confidence flag and are refused with it.
 
     def process(self, parameters, context, feedback):
         from ..mars_cloudmask_plugin import mdad
-        result = mdad.mdad_boxes(table_path(self, parameters, self.INPUT, context),
+        result = mdad.mdad_boxes(input_file(self, parameters, self.INPUT, context, tr("MDAD table")),
                                  geopackage_output(self, parameters, self.OUTPUT, context),
                                  optional_number(self, parameters, self.MIN_CONFIDENCE, context))
         feedback.pushInfo(tr("{} table: {} of {} storms written as boxes ({} clipped at a pole, {} smaller than "
@@ -59,10 +57,3 @@ have no confidence flag and are refused with it.
                                                result.smaller))
         feedback.setProgress(100)
         return {self.OUTPUT: str(result.output), self.COUNT: result.count}
-
-
-def table_path(algorithm, parameters, name, context):
-    path = algorithm.parameterAsFile(parameters, name, context)
-    if not path:
-        raise QgsProcessingException(tr("No MDAD table given (parameter {})").format(name))
-    return Path(path)

@@ -1,11 +1,9 @@
 """[mdadmask] The MDAD v1.1 dust mask of one MDGM, as a GeoTIFF on the global grid."""
-from pathlib import Path
-
-from qgis.core import (QgsProcessingException, QgsProcessingParameterFile, QgsProcessingParameterRasterDestination,
+from qgis.core import (QgsProcessingParameterFile, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
 from .algorithm import EngineAlgorithm
-from .parameters import raster_output
+from .parameters import input_file, raster_output
 from .runtime import BASE_MODULES, NETCDF_MODULES
 from .translate import tr
 
@@ -47,7 +45,7 @@ that names the file (and, for an unknown sol, some of the sols it holds).
 
     def process(self, parameters, context, feedback):
         from ..mars_cloudmask_plugin import mdad
-        result = mdad.mdad_mask(netcdf_path(self, parameters, self.INPUT, context),
+        result = mdad.mdad_mask(input_file(self, parameters, self.INPUT, context, tr("MDAD dust mask NetCDF")),
                                 self.parameterAsString(parameters, self.SOL, context).strip(),
                                 raster_output(self, parameters, self.OUTPUT, context))
         feedback.pushInfo(tr("{} ({}): dust {:.2f}% of observed pixels, missing {:.1f}% of the globe").format(
@@ -55,10 +53,3 @@ that names the file (and, for an unknown sol, some of the sols it holds).
         feedback.setProgress(100)
         return {self.OUTPUT: str(result.output), self.DUST_FRACTION: result.dust_fraction,
                 self.MISSING_FRACTION: result.missing_fraction}
-
-
-def netcdf_path(algorithm, parameters, name, context):
-    path = algorithm.parameterAsFile(parameters, name, context)
-    if not path:
-        raise QgsProcessingException(tr("No MDAD dust mask NetCDF given (parameter {})").format(name))
-    return Path(path)

@@ -87,11 +87,16 @@ def read_mask_options(algorithm, parameters, context, specs, **fixed):
     return mask_options(**values, **fixed)
 
 
-def mdgm_path(algorithm, parameters, context, name="INPUT"):
+def input_file(algorithm, parameters, name, context, what):
+    """The file a required file parameter names, as a Path; a clear error when it names none."""
     path = algorithm.parameterAsFile(parameters, name, context)
     if not path:
-        raise QgsProcessingException(tr("No MDGM given (parameter {})").format(name))
+        raise QgsProcessingException(tr("No {} given (parameter {})").format(what, name))
     return Path(path)
+
+
+def mdgm_path(algorithm, parameters, context, name="INPUT"):
+    return input_file(algorithm, parameters, name, context, tr("MDGM"))
 
 
 def raster_output(algorithm, parameters, name, context, style=None, suffixes=(".tif", ".tiff")):
@@ -138,41 +143,39 @@ class MaskSelection:
         self.MASKS = masks_key
 
     def add_to(self, algorithm):
-        cls = self
         from qgis.core import QgsProcessing, QgsProcessingParameterMultipleLayers, QgsProcessingParameterString
-        algorithm.add(QgsProcessingParameterMultipleLayers(cls.MASKS, tr("Cloud masks"), QgsProcessing.TypeRaster,
+        algorithm.add(QgsProcessingParameterMultipleLayers(self.MASKS, tr("Cloud masks"), QgsProcessing.TypeRaster,
                                                            optional=True),
                       "Cloud masks of this plugin (GeoTIFF or NetCDF), or masks in the reference layout "
                       "(cloudmask_P02_day05.ncdf). Give masks here, a folder below, or both.")
-        algorithm.add(QgsProcessingParameterFile(cls.FOLDER, tr("Folder of cloud masks"),
+        algorithm.add(QgsProcessingParameterFile(self.FOLDER, tr("Folder of cloud masks"),
                                                  behavior=QgsProcessingParameterFile.Folder, optional=True),
                       "A folder searched recursively for masks, e.g. the output of \"Cloud masks for an archive "
                       "folder\". Where both the GeoTIFF and the NetCDF of a sol are there, the GeoTIFF counts.")
-        algorithm.add(QgsProcessingParameterString(cls.MARS_YEARS, tr("Mars years"), optional=True),
+        algorithm.add(QgsProcessingParameterString(self.MARS_YEARS, tr("Mars years"), optional=True),
                       "Only masks of these Mars years, comma-separated (e.g. 28,29). Empty: all.", advanced=True)
-        algorithm.add(QgsProcessingParameterString(cls.LS_RANGE, tr("Ls range (degrees)"), optional=True),
+        algorithm.add(QgsProcessingParameterString(self.LS_RANGE, tr("Ls range (degrees)"), optional=True),
                       "Only sols with solar longitude in LOW-HIGH, e.g. 90-180; 350-10 wraps through 0. "
                       "Empty: all.", advanced=True)
-        algorithm.add(QgsProcessingParameterString(cls.SUBPHASES, tr("Subphases"), optional=True),
+        algorithm.add(QgsProcessingParameterString(self.SUBPHASES, tr("Subphases"), optional=True),
                       "Only these subphases, comma-separated (e.g. P02,P03). Empty: all.", advanced=True)
 
     def read(self, algorithm, parameters, context):
         """{inputs, mars_years, ls_range, subphases} for the engine's analyses."""
-        cls = self
-        files = [layer_file(s) for s in algorithm.parameterAsFileList(parameters, cls.MASKS, context) if s]
-        folder = algorithm.parameterAsFile(parameters, cls.FOLDER, context)
+        files = [layer_file(s) for s in algorithm.parameterAsFileList(parameters, self.MASKS, context) if s]
+        folder = algorithm.parameterAsFile(parameters, self.FOLDER, context)
         inputs = files + ([folder] if folder else [])
         if not inputs:
             raise QgsProcessingException(tr("Give cloud masks, a folder of masks, or both"))
-        years = algorithm.parameterAsString(parameters, cls.MARS_YEARS, context)
+        years = algorithm.parameterAsString(parameters, self.MARS_YEARS, context)
         try:
             years = [int(y) for y in years.split(",") if y.strip()] or None
         except ValueError:
             raise QgsProcessingException(tr("Mars years {!r}: give whole numbers, e.g. 28,29").format(years)) from None
-        phases = [p.strip() for p in algorithm.parameterAsString(parameters, cls.SUBPHASES, context).split(",")
+        phases = [p.strip() for p in algorithm.parameterAsString(parameters, self.SUBPHASES, context).split(",")
                   if p.strip()] or None
         return {"inputs": inputs, "mars_years": years, "subphases": phases,
-                "ls_range": algorithm.parameterAsString(parameters, cls.LS_RANGE, context) or None}
+                "ls_range": algorithm.parameterAsString(parameters, self.LS_RANGE, context) or None}
 
 
 def layer_file(source):

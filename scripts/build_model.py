@@ -73,9 +73,8 @@ def child_component(child_id, algorithm_id, description, x, sources, statics=Non
 
 
 def build_chain():
-    from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                           QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
-                           QgsProcessingParameterFile)
+    from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource as Source,
+                           QgsProcessingModelOutput, QgsProcessingParameterFile)
     from qgis.PyQt.QtCore import QPointF
 
     model = QgsProcessingModelAlgorithm("Cloud mask, step by step", "Mars Cloudmask")
@@ -120,9 +119,9 @@ TOPOGRAPHY_HELP = ("Cloud frequency of a folder of cloud masks (e.g. a batch out
 
 
 def build_frequency_with_topography():
-    from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                           QgsProcessingModelChildParameterSource as Source, QgsProcessingModelOutput,
-                           QgsProcessingParameterFile, QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
+    from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource as Source,
+                           QgsProcessingModelOutput, QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                           QgsProcessingParameterRasterLayer)
     from qgis.PyQt.QtCore import QPointF
 
     model = QgsProcessingModelAlgorithm("Cloud frequency with MOLA topography", "Mars Cloudmask")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from mars_cloudmask_plugin import grid
-from mars_cloudmask_plugin.errors import CloudmaskError
 from mars_cloudmask_plugin.writers import write_geotiff, write_netcdf
 
 N = grid.NODATA

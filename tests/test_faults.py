@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -270,14 +269,12 @@ def _model_with_metadata(tmp_path, source, edit):
 def test_a_bad_model_file_is_one_line_naming_it_when_it_loads(tiny_model_path, tmp_path, case, problem, make_mdgm,
                                                              cli):
     if case == "damaged":
-        data = bytearray(tiny_model_path.read_bytes())
         with zipfile.ZipFile(tiny_model_path) as zf:
             members = {n: zf.read(n) for n in zf.namelist()}
         path = tmp_path / "damaged.keras"
         with zipfile.ZipFile(path, "w") as zf:
             for name, blob in members.items():
                 zf.writestr(name, blob[: len(blob) // 3] if name.endswith(".h5") else blob)
-        del data
     else:
         edit = {"no margin": lambda m: m.pop("margin"), "wrong inputs": lambda m: m.update(inputs="rgb+latitude"),
                 "wrong margin": lambda m: m.update(margin=60)}[case]
