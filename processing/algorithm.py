@@ -1,24 +1,25 @@
 """The base class of the provider's algorithms: identity and help from class attributes, the
 runtime check, engine errors turned into QgsProcessingException, progress and cancel wired to the
-feedback. Subclasses declare parameters in `initAlgorithm` and make one engine call in `process`.
+feedback. Subclasses declare parameters in `initAlgorithm` and make one engine call in `process`;
+those that need the network make it through `run_engine`, which runs it in process where QGIS's
+Python has TensorFlow and otherwise in a worker process of the plugin's network runtime.
 
 The engine is imported relatively (`..mars_cloudmask_plugin`): the plugin lives under its
 installed folder name and the repository root is never on sys.path (DESIGN.md, the name trap).
 """
 import contextlib
-import html
 import re
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber
 from qgis.PyQt.QtGui import QIcon
 
 from .parameters import with_help
-from .runtime import BASE_MODULES, PLUGIN_DIR, isolate_h5py, requirements_problem
+from .runtime import BASE_MODULES, GUIDE, PLUGIN_DIR, PLUGIN_PARENT, as_rich_text, isolate_h5py, plan
 from .styles import put_project_on_mars
 from .translate import tr
 
 ICON_PATH = PLUGIN_DIR / "icon.svg"
-HELP_FILE = PLUGIN_DIR / "docs" / "qgis.md"     # ships in the ZIP: the Help button works offline
+HELP_FILE = GUIDE     # docs/qgis.md ships in the ZIP: the Help button works offline
 
 
 class EngineAlgorithm(QgsProcessingAlgorithm):
@@ -64,22 +65,36 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def canExecute(self):  # noqa: N802
-        """The dialog shows this message as rich text: escaped, its `<` (numpy<2) does not eat the rest."""
-        problem = requirements_problem(self.MODULES)
-        return problem is None, html.escape(problem or "", quote=False)
+        """True where QGIS's Python or the network runtime has the modules. The dialog shows the
+        message as rich text: escaped (the `<` of numpy<2 does not eat the rest), the guide a link."""
+        problem = plan(self.MODULES).problem
+        return problem is None, as_rich_text(problem)
 
     # -- running ---------------------------------------------------------------------------
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        problem = requirements_problem(self.MODULES)
-        if problem:
-            raise QgsProcessingException(problem)
-        if "keras" in self.MODULES:
+        self._plan, self._feedback = plan(self.MODULES), feedback
+        if self._plan.problem:
+            raise QgsProcessingException(self._plan.problem)
+        if self._plan.in_process and "keras" in self.MODULES:
             isolate_h5py()
         with engine_errors():
             return self.process(parameters, context, feedback)
 
     def process(self, parameters, context, feedback):
         raise NotImplementedError
+
+    def run_engine(self, function, *args, **kwargs):
+        """The algorithm's one engine call, `function(*args, **kwargs)`: in process where QGIS's Python
+        has the modules, else in a worker process of the network runtime. There its callbacks
+        (progress, ...) come back as they happen, `cancel` stops it within a second, its other output
+        goes to the log, and its memory is freed when it ends."""
+        if self._plan.in_process:
+            return function(*args, **kwargs)
+        from ..mars_cloudmask_plugin.worker import run_in_worker
+        self._feedback.pushInfo(tr("Running the network in a worker process of the network runtime {}").format(
+            self._plan.folder))
+        return run_in_worker(self._plan.python, function, *args, sys_path=[PLUGIN_PARENT],
+                             on_log=self._feedback.pushConsoleInfo, **kwargs)
 
     def postProcessAlgorithm(self, context, feedback):  # noqa: N802
         """Runs on the main thread before QGIS loads the outputs: a project still on Earth goes to
@@ -109,9 +124,10 @@ class StepAlgorithm(EngineAlgorithm):
 def engine_errors():
     """Engine errors (they name the file and the problem) become QgsProcessingException."""
     from ..mars_cloudmask_plugin.errors import Cancelled, CloudmaskError
+    from ..mars_cloudmask_plugin.worker import WorkerError
     try:
         yield
-    except CloudmaskError as exc:
+    except (CloudmaskError, WorkerError) as exc:
         raise QgsProcessingException(str(exc)) from None
     except Cancelled:
         raise QgsProcessingException(tr("Cancelled: no output was written")) from None

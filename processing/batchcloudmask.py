@@ -55,7 +55,7 @@ Pxx_ls.txt. The model is loaded once for the whole run.
                 feedback.reportError(outcome.message, fatalError=False)
             else:
                 feedback.pushInfo(outcome.summary())
-        report = parallel.run_batch(self.parameterAsFile(parameters, self.INPUT, context), out_dir,
+        report = self.run_engine(parallel.run_batch, self.parameterAsFile(parameters, self.INPUT, context), out_dir,
                                  read_mask_options(self, parameters, context, self.OPTIONS),
                                  self.parameterAsBool(parameters, self.OVERWRITE, context), on_outcome=log,
                                  progress=progress_to(feedback), cancel=feedback.isCanceled)

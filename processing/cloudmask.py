@@ -65,9 +65,9 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
     def process(self, parameters, context, feedback):
         from ..mars_cloudmask_plugin import pipeline
         paths = self.output_paths(parameters, context)
-        result = pipeline.make_products(mdgm_path(self, parameters, context, self.INPUT), paths,
-                                        read_mask_options(self, parameters, context, self.OPTIONS),
-                                        progress=progress_to(feedback, 2, 95), cancel=feedback.isCanceled)
+        result = self.run_engine(pipeline.make_products, mdgm_path(self, parameters, context, self.INPUT), paths,
+                                 read_mask_options(self, parameters, context, self.OPTIONS),
+                                 progress=progress_to(feedback, 2, 95), cancel=feedback.isCanceled)
         cloud, valid = result.fractions
         sol = result.sol.name
         name_output(context, paths["tif"], tr("{} cloud mask").format(sol))

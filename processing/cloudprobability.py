@@ -54,7 +54,7 @@ Progress is reported per tile; Cancel stops before the next tile and writes noth
 
     def process(self, parameters, context, feedback):
         from ..mars_cloudmask_plugin import steps
-        result = steps.probability_raster(
+        result = self.run_engine(steps.probability_raster,
             mdgm_path(self, parameters, context, self.INPUT),
             raster_output(self, parameters, self.OUTPUT, context, style="probability"),
             read_mask_options(self, parameters, context, self.OPTIONS),

@@ -1,6 +1,4 @@
 """The Processing provider `marscloudmask`: the toolbox entry of Mars Cloudmask."""
-import html
-
 from qgis.core import QgsProcessingProvider
 
 from .algorithm import ICON_PATH
@@ -11,17 +9,18 @@ from .cloudmask import CloudMaskAlgorithm
 from .cloudprobability import CloudProbabilityAlgorithm
 from .cloudseries import CloudSeriesAlgorithm
 from .georeferencemdgm import GeoreferenceMdgmAlgorithm
+from .installruntime import InstallRuntimeAlgorithm
 from .mdadboxes import MdadBoxesAlgorithm
 from .mdadmask import MdadMaskAlgorithm
 from .polarcrop import PolarCropAlgorithm
 from .postfilter import PostFilterAlgorithm
-from .runtime import MODEL_MODULES, requirements_problem
+from .runtime import MODEL_MODULES, as_rich_text, plan
 from .translate import tr
 from .zonalclimatology import ZonalClimatologyAlgorithm
 
 ALGORITHMS = (GeoreferenceMdgmAlgorithm, PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm,
               CloudMaskAlgorithm, BatchCloudMaskAlgorithm, CloudFrequencyAlgorithm, ZonalClimatologyAlgorithm, CloudSeriesAlgorithm,
-              CloudInPolygonsAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm)
+              CloudInPolygonsAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm, InstallRuntimeAlgorithm)
 
 
 class MarsCloudmaskProvider(QgsProcessingProvider):
@@ -53,8 +52,8 @@ class MarsCloudmaskProvider(QgsProcessingProvider):
 
     def warningMessage(self):  # noqa: N802
         """Shown in the toolbox: the provider stays usable (the steps without a model run without
-        TensorFlow), but the user learns at once what is missing and how to install it."""
-        return html.escape(requirements_problem(MODEL_MODULES) or "", quote=False)   # shown as rich text
+        TensorFlow), but the user learns at once what is missing and how to install it (rich text)."""
+        return as_rich_text(plan(MODEL_MODULES).problem)
 
     def loadAlgorithms(self):  # noqa: N802
         for algorithm in ALGORITHMS:

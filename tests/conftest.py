@@ -164,3 +164,50 @@ def cli():
 @pytest.fixture(scope="session")
 def cli_subprocess():
     return run_cli
+
+
+def _workers_alive():
+    """Worker processes (mars_cloudmask_plugin.worker) that are children of this process."""
+    alive = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"mars_cloudmask_plugin.worker" in (proc / "cmdline").read_bytes() \
+                    and (proc / "stat").read_text().split()[3] == str(os.getpid()):
+                alive.append(proc.name)
+        except OSError:
+            pass
+    return alive
+
+
+@pytest.fixture(scope="session")
+def workers_alive():
+    """workers_alive() -> the pids of this process's worker processes still running."""
+    return _workers_alive
+
+
+def _tiny_wheel(folder, name="marstinypkg", version="0.1"):
+    """A minimal pure-Python wheel, written by hand (no build backend, no network)."""
+    import base64
+    import hashlib
+    import zipfile
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}/__init__.py": f"VERSION = {version!r}\n",
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = []
+    for arcname, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{arcname},sha256={digest},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join(record + [f"{info}/RECORD,,"]) + "\n"
+    with zipfile.ZipFile(path, "w") as whl:
+        for arcname, text in files.items():
+            whl.writestr(arcname, text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_wheel():
+    """tiny_wheel(folder) -> a hand-made wheel of the package marstinypkg 0.1 in `folder`, for offline installs."""
+    return _tiny_wheel

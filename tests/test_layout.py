@@ -67,10 +67,15 @@ def test_core_cli_finds_the_lab_commands_only_through_entry_points():
 
 
 def _engine_calls(function, engine_names):
-    """Calls in `function` of the form <engine module>.<function>(...)."""
-    return [node.func.attr for node in ast.walk(function)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name) and node.func.value.id in engine_names]
+    """Calls in `function` of the form <engine module>.<function>(...), or
+    self.run_engine(<engine module>.<function>, ...) (in process or in the runtime's worker)."""
+    def is_engine_function(node):
+        return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in engine_names
+    calls = [node for node in ast.walk(function) if isinstance(node, ast.Call)]
+    direct = [node.func.attr for node in calls if is_engine_function(node.func)]
+    routed = [node.args[0].attr for node in calls if isinstance(node.func, ast.Attribute)
+              and node.func.attr == "run_engine" and node.args and is_engine_function(node.args[0])]
+    return direct + routed
 
 
 ALGORITHM_FILES = sorted(p for p in (REPO / "processing").glob("*.py")
@@ -87,6 +92,9 @@ def test_every_algorithm_makes_one_engine_call(path):
     assert engine, f"{path.name}: process() imports no engine module"
     calls = _engine_calls(process[0], engine)
     assert len(calls) == 1, f"{path.name}: process() calls {calls}"
+    if "MODEL_MODULES" in path.read_text() and path.stem != "installruntime":
+        # the algorithms that run the network make their call through run_engine (worker or in process)
+        assert "self.run_engine(" in ast.unparse(process[0]), f"{path.name}: the network call bypasses run_engine"
 
 
 def test_every_algorithm_declares_its_parameter_keys_as_class_constants():

@@ -19,10 +19,13 @@ SHIPPED_MODEL = REPO / "models" / "mars_cloudmask_unet.keras"
 PROVIDER_ID = "marscloudmask"
 GRID_TRANSFORM = (0.1, 0.0, -180.05, 0.0, -0.1, 90.05)
 ALGORITHM_IDS = ("georeferencemdgm", "polarcrop", "cloudprobability", "postfilter", "cloudmask", "batchcloudmask", "cloudfrequency",
-                 "zonalclimatology", "cloudseries", "cloudinpolygons", "mdadboxes", "mdadmask")
+                 "zonalclimatology", "cloudseries", "cloudinpolygons", "mdadboxes", "mdadmask", "installruntime")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PROJ_DATA", "/usr/share/proj")
+# No network runtime unless a test sets one: the user's own (in a QGIS profile) never leaks in.
+NO_RUNTIME = "/nonexistent/mars_cloudmask_runtime"
+os.environ["MARS_CLOUDMASK_RUNTIME"] = NO_RUNTIME
 
 
 @pytest.fixture(scope="session")

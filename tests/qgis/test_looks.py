@@ -1,22 +1,52 @@
 """QGIS as a user meets it (headless): messages that survive QGIS's rich-text rendering, output
 layers named after the sol, the MDGM georeferenced under its mask, a project put on Mars."""
 import sys
+from pathlib import Path
 
 import pytest
 
 
-def test_the_install_message_survives_rich_text_rendering_whole(plugin, monkeypatch):
+def _render(html_text):
+    """What QGIS's rich-text views show of `html_text` (the "cannot be run" dialog is a QTextBrowser
+    fed with setHtml), and the links in it."""
     from qgis.PyQt.QtGui import QTextDocument
+    document = QTextDocument()
+    document.setHtml(html_text)
+    links, block = [], document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            if it.fragment().charFormat().isAnchor():
+                links.append(it.fragment().charFormat().anchorHref())
+            it += 1
+        block = block.next()
+    return document.toPlainText(), links
+
+
+def test_the_install_message_survives_rich_text_rendering_whole_with_a_link_that_opens(plugin, monkeypatch):
+    from qgis.PyQt.QtCore import QUrl
+    from mars_cloudmask.processing.runtime import MODEL_MODULES, plan
     monkeypatch.setitem(sys.modules, "tensorflow", None)
     provider = plugin.provider
     cloudmask = next(a for a in provider.algorithms() if a.name() == "cloudmask")
     ok, message = cloudmask.canExecute()
-    document = QTextDocument()
-    document.setHtml(message)
-    shown = document.toPlainText()
-    assert not ok and "'numpy<2'" in shown and shown.rstrip().endswith("See docs/qgis.md.")
-    document.setHtml(provider.warningMessage())
-    assert "'numpy<2'" in document.toPlainText()
+    plain = plan(MODEL_MODULES).problem
+    # as processing/gui/ProcessingToolbox.py shows it
+    shown, links = _render(f"<h3>This algorithm cannot be run :-( </h3>\n{message}")
+    assert not ok and shown == f"This algorithm cannot be run :-( \n{plain}"    # every character, none eaten by a <
+    assert "'numpy<2'" in shown and 'run "Install the network runtime"' in shown
+    assert shown.rstrip().endswith("Guide: docs/qgis.md in the plugin folder.")
+    assert len(links) == 1 and QUrl(links[0]).isLocalFile() and Path(QUrl(links[0]).toLocalFile()).is_file()
+    assert _render(provider.warningMessage())[0] == plain
+
+
+def test_a_broken_runtime_is_named_with_what_to_do(plugin, monkeypatch, tmp_path):
+    from mars_cloudmask.processing.runtime import MODEL_MODULES, plan
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    monkeypatch.setenv("MARS_CLOUDMASK_RUNTIME", str(tmp_path))
+    problem = plan(MODEL_MODULES).problem
+    assert f"The network runtime {tmp_path} (set by MARS_CLOUDMASK_RUNTIME) is not a working Python" in problem
+    assert 'run "Install the network runtime"' in problem
 
 
 def test_cloudmask_layers_are_named_after_the_sol_on_the_mdgm_in_a_project_on_mars(plugin, project, archive,

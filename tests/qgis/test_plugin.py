@@ -85,7 +85,7 @@ def test_every_algorithm_has_names_group_tags_and_help(provider):
         assert len(help_text) > 300, alg.name()
         assert "\n" not in help_text.replace("\n\n", ""), alg.name()   # the dialog makes each line a paragraph
         assert not re.search(r"<[A-Za-z/]", help_text), alg.name()      # shown as rich text: no stray tags
-        assert "IAU_2015:49900" in help_text or alg.name() == "batchcloudmask"
+        assert "IAU_2015:49900" in help_text or alg.name() in ("batchcloudmask", "installruntime")
         tags = {t.lower() for t in alg.tags()}
         assert {"mars", "cloud", "marci"} <= tags
         assert not alg.icon().isNull()
@@ -94,7 +94,7 @@ def test_every_algorithm_has_names_group_tags_and_help(provider):
         from qgis.PyQt.QtCore import QUrl
         help_url = QUrl(alg.helpUrl())
         assert help_url.isLocalFile() and Path(help_url.toLocalFile()).is_file(), alg.helpUrl()
-    assert groups == {("steps", "Steps"), ("cloudmasks", "Cloud masks"), ("analyses", "Analyses")}
+    assert groups == {("steps", "Steps"), ("cloudmasks", "Cloud masks"), ("analyses", "Analyses"), ("setup", "Set-up")}
 
 
 def test_every_parameter_has_a_readable_description_and_help(provider):
@@ -110,8 +110,13 @@ def test_every_parameter_has_a_readable_description_and_help(provider):
             assert not re.search(r"<[A-Za-z/]", param.help()), (alg.name(), param.name())
 
 
+def _engine_algorithms(provider):
+    """Every algorithm but the runtime install (which has no input and needs none)."""
+    return [a for a in _algorithms(provider) if a.name() != "installruntime"]
+
+
 def test_main_input_and_output_are_named_input_and_output(provider):
-    for alg in _algorithms(provider):
+    for alg in _engine_algorithms(provider):
         alg = alg.create()
         assert alg.parameterDefinition("INPUT") is not None, alg.name()
         assert alg.parameterDefinition("OUTPUT") is not None, alg.name()
@@ -121,7 +126,7 @@ def test_main_input_and_output_are_named_input_and_output(provider):
 
 def test_missing_required_input_is_refused_before_running(provider):
     from qgis.core import QgsProcessingContext
-    for alg in _algorithms(provider):
+    for alg in _engine_algorithms(provider):
         ok, message = alg.create().checkParameterValues({}, QgsProcessingContext())
         assert not ok and message
 
@@ -133,7 +138,8 @@ def test_without_tensorflow_model_algorithms_cannot_execute_and_say_how_to_insta
     for name in ("cloudprobability", "cloudmask", "batchcloudmask"):
         ok, message = by_name[name].canExecute()
         assert not ok
-        assert "TensorFlow" in message and "scripts/setup.sh" in message and "PYTHONPATH=" in message
+        assert "TensorFlow" in message and "Install the network runtime" in message
+        assert "-m venv --system-site-packages" in message and "MARS_CLOUDMASK_RUNTIME" in message
     assert "TensorFlow" in provider.warningMessage()
     assert by_name["polarcrop"].canExecute() == (True, "")
     assert by_name["postfilter"].canExecute() == (True, "")
@@ -145,7 +151,7 @@ def test_without_tensorflow_model_algorithms_cannot_execute_and_say_how_to_insta
 
 def test_without_rasterio_every_algorithm_says_which_system_package_to_install(provider, monkeypatch):
     monkeypatch.setitem(sys.modules, "rasterio", None)
-    for alg in provider.algorithms():
+    for alg in _engine_algorithms(provider):
         ok, message = alg.canExecute()
         assert not ok and "needs rasterio" in message and "python3-rasterio" in message
 
