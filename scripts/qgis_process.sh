@@ -10,7 +10,10 @@
 #   QGIS_CUSTOM_CONFIG_PATH=<private settings folder>  whose profile enables the plugin
 #     ([PythonPlugins] mars_cloudmask=true), so your own QGIS profile is left alone.
 # Set MARS_CLOUDMASK_QGIS_HOME to choose where the link and the settings live (default
-# ${XDG_CACHE_HOME:-~/.cache}/mars-cloudmask/qgis).
+# ${XDG_CACHE_HOME:-~/.cache}/mars-cloudmask/qgis). With MARS_CLOUDMASK_RUNTIME set (a virtual
+# environment with TensorFlow, e.g. this checkout's .venv, or one made by installruntime) the venv is
+# NOT put on PYTHONPATH: QGIS's Python stays as it is and the network runs in a worker process of
+# that runtime, as in a desktop without TensorFlow.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 home=${MARS_CLOUDMASK_QGIS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/mars-cloudmask/qgis}
@@ -20,11 +23,14 @@ ini="$home/config/profiles/default/QGIS/QGIS3.ini"
 if ! grep -q '^mars_cloudmask=true' "$ini" 2>/dev/null; then
   printf '[PythonPlugins]\nmars_cloudmask=true\n' >> "$ini"
 fi
-site=$(ls -d "$repo"/.venv/lib/python3*/site-packages 2>/dev/null | head -1 || true)
+site=""
+if [ -z "${MARS_CLOUDMASK_RUNTIME:-}" ]; then
+  site=$(ls -d "$repo"/.venv/lib/python3*/site-packages 2>/dev/null | head -1 || true)
+fi
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 export PROJ_DATA=${PROJ_DATA:-/usr/share/proj}
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
-export PYTHONPATH="${site}${PYTHONPATH:+:$PYTHONPATH}"
+if [ -n "$site" ]; then export PYTHONPATH="${site}${PYTHONPATH:+:$PYTHONPATH}"; fi
 export QGIS_PLUGINPATH="$home/plugins${QGIS_PLUGINPATH:+:$QGIS_PLUGINPATH}"
 export QGIS_CUSTOM_CONFIG_PATH="$home/config"
 exec /usr/bin/qgis_process.bin "$@"
