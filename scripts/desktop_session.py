@@ -1,0 +1,109 @@
+"""Startup script for the real QGIS desktop (`qgis --code scripts/desktop_session.py`), run by
+scripts/desktop_session.sh: as a user would, with the plugin installed from its ZIP, run
+`marscloudmask:cloudmask` on an MDGM with its outputs loaded, then record what the desktop shows
+(layers, names, styles, CRS, message bar) in result.json and take a screenshot desktop.png.
+
+Environment: MARS_CLOUDMASK_DESKTOP_OUT (folder for result.json, desktop.png, the mask),
+MARS_CLOUDMASK_DESKTOP_MDGM (the MDGM), MARS_CLOUDMASK_DESKTOP_MODEL (optional model file),
+MARS_CLOUDMASK_DESKTOP_CLOSE_BAR (set: close the message bar before the screenshot, as a user would).
+QGIS does not exit by itself (it asks about temporary layers): the caller ends it after result.json.
+"""
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+
+from qgis.core import QgsApplication, QgsProject
+from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtWidgets import QApplication, QDockWidget
+from qgis.utils import iface, plugins
+
+OUT = Path(os.environ["MARS_CLOUDMASK_DESKTOP_OUT"])
+MDGM = os.environ["MARS_CLOUDMASK_DESKTOP_MDGM"]
+MODEL = os.environ.get("MARS_CLOUDMASK_DESKTOP_MODEL")
+STARTED = time.monotonic()
+log_lines = []
+QgsApplication.messageLog().messageReceived.connect(lambda message, tag, level: log_lines.append(f"[{tag}] {message}"))
+
+
+def finish(result):
+    (OUT / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+
+
+def message_bar_texts():
+    bar = iface.messageBar()
+    return [f"{item.title()} {item.text()}".strip() for item in bar.items()]
+
+
+def run():
+    result = {"plugin_loaded": "mars_cloudmask" in plugins}
+    try:
+        import processing
+        from processing.core.ProcessingConfig import ProcessingConfig  # noqa: F401 (Processing is up)
+        iface.mainWindow().setGeometry(QApplication.primaryScreen().availableGeometry())   # no window manager
+        menu = next((a.menu() for a in iface.pluginMenu().actions() if a.menu() and "Mars Cloudmask" in a.text()), None)
+        result["plugin_menu"] = [a.text() for a in menu.actions()] if menu else []
+        toolbox = iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
+        if toolbox is not None:
+            toolbox.show()
+            from qgis.PyQt.QtWidgets import QLineEdit
+            search = toolbox.findChild(QLineEdit)
+            if search is not None:
+                search.setText("cloud mask")           # the toolbox lists the plugin's algorithms
+        registry = QgsApplication.processingRegistry()
+        result["provider"] = registry.providerById("marscloudmask") is not None
+        alg = registry.algorithmById("marscloudmask:cloudmask")
+        result["can_execute"] = list(alg.canExecute())
+        params = {"INPUT": MDGM, "LOAD_MDGM": True, "OUTPUT": str(OUT / "P01_day10_cloudmask.tif")}
+        if MODEL:
+            params["MODEL"] = MODEL
+        from qgis.core import QgsProcessingFeedback
+
+        class Recording(QgsProcessingFeedback):
+            infos, progress = [], []
+
+            def pushInfo(self, info):  # noqa: N802
+                self.infos.append(info)
+                super().pushInfo(info)
+        feedback = Recording()
+        feedback.progressChanged.connect(feedback.progress.append)
+        started = time.monotonic()
+        outputs = processing.runAndLoadResults("marscloudmask:cloudmask", params, feedback=feedback)
+        result["infos"], result["progress"] = feedback.infos, [round(p, 1) for p in feedback.progress]
+        result["run_seconds"] = round(time.monotonic() - started, 2)
+        result["outputs"] = {k: v for k, v in outputs.items() if isinstance(v, (str, int, float))}
+        project = QgsProject.instance()
+        result["project_crs"] = project.crs().authid()
+        root = project.layerTreeRoot()
+        result["layers"] = [{"name": node.layer().name(), "crs": node.layer().crs().authid(),
+                             "renderer": node.layer().renderer().type(),
+                             "classes": [c.label for c in getattr(node.layer().renderer(), "classes", list)()],
+                             "source": node.layer().source()} for node in root.findLayers()]
+        canvas = iface.mapCanvas()
+        canvas.setExtent(project.mapLayersByName("P01_day10 cloud mask")[0].extent()
+                         if project.mapLayersByName("P01_day10 cloud mask") else canvas.fullExtent())
+        canvas.refreshAllLayers()
+    except Exception:  # noqa: BLE001 (the caller reads what went wrong)
+        result["error"] = traceback.format_exc()
+    QTimer.singleShot(6000, lambda: shoot(result))
+
+
+def shoot(result):
+    try:
+        result["message_bar"] = message_bar_texts()
+        if os.environ.get("MARS_CLOUDMASK_DESKTOP_CLOSE_BAR"):
+            iface.messageBar().clearWidgets()           # as a user closes it (docs/qgis.md explains the bar)
+            QApplication.processEvents()
+        result["log"] = log_lines[-40:]
+        screen = QApplication.primaryScreen()
+        image = screen.grabWindow(iface.mainWindow().winId())
+        result["screenshot"] = str(OUT / "desktop.png") if image.save(str(OUT / "desktop.png"), "PNG") else None
+    except Exception:  # noqa: BLE001
+        result["error"] = (result.get("error") or "") + traceback.format_exc()
+    result["seconds_since_start"] = round(time.monotonic() - STARTED, 1)
+    finish(result)
+    QgsProject.instance().setDirty(False)
+
+
+QTimer.singleShot(3000, run)      # let the desktop finish starting (plugins, toolbox) first
