@@ -98,13 +98,18 @@ def stop(proc):
     try:
         proc.wait(TERM_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
-        _signal_group(proc, signal.SIGKILL)
+        _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
         proc.wait()
 
 
 def _signal_group(proc, signum):
     try:
-        os.killpg(proc.pid, signum)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signum)
+        elif signum == signal.SIGTERM:      # Windows (untested): no process groups to signal
+            proc.terminate()
+        else:
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         pass
 

@@ -1,4 +1,5 @@
-"""Render our cloud mask over the sample MDGM with QGIS, headless, to docs/screenshot.png.
+"""Render our cloud mask over the sample MDGM with QGIS, headless, to a PNG (the map alone, with a
+legend; docs/screenshot.png is the whole desktop, from scripts/desktop_session.sh).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshot.py [--model M.keras] [--out PNG]
 
@@ -22,7 +23,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mdgm", type=Path, default=SAMPLE, help="MDGM to show (default: the repository's sample)")
     p.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
-    p.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot.png", help="PNG to write")
+    p.add_argument("--out", type=Path, default=Path("mars_cloudmask_map.png"), help="PNG to write")
     p.add_argument("--width", type=int, default=1400, help="image width in pixels (height follows)")
     p.add_argument("--extent", type=float, nargs=4, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
                    default=(-180.05, -87.0, 179.95, 80.0), help="map extent in degrees")
