@@ -73,13 +73,14 @@ def load_sol(name, reference_dir, mdgm_path=None, mdgm_dir=None, ls=None, requir
     return SolData(name, ls, reference, has_data(mdgm.rgb)), mdgm
 
 
-def probability_on_sol(path, reference_dir, model, buffer=DEFAULT_BUFFER, tile_size="auto"):
+def probability_on_sol(path, reference_dir, model, buffer=DEFAULT_BUFFER, tile_size="auto", clearsky=None):
     """(SolData, global probability) of one archive MDGM: what scoring a probability against its
     reference needs (threshold sweeps, error analysis). Ls must come from the Pxx_ls.txt."""
     from mars_cloudmask_plugin.pipeline import probability_for
     from mars_cloudmask_plugin.postfilter import global_probability
     sol, mdgm = load_sol(sol_name(path), reference_dir, path)
-    prob, area, _ = probability_for(mdgm, find_sol(mdgm.path).ls, model, buffer=buffer, tile_size=tile_size)
+    prob, area, _ = probability_for(mdgm, find_sol(mdgm.path).ls, model, buffer=buffer, tile_size=tile_size,
+                                    clearsky=clearsky)
     return sol, global_probability(prob, area, mdgm.rgb)
 
 
@@ -164,16 +165,17 @@ def evaluate_files(paths, reference_dir, mdgm_dir=None, baseline=False, buffer=D
 
 
 def evaluate_mdgms(mdgm_paths, reference_dir, model=None, baseline=False, buffer=DEFAULT_BUFFER,
-                   tiling="seamless", tile_size="model", threshold=None):
+                   tiling="seamless", tile_size="model", threshold=None, clearsky_of=None):
     """Score MDGMs straight from the archive: `model` (a CloudModel) predicts each in memory, the
-    baseline too when asked (the baseline alone when `model` is None); nothing is written."""
+    baseline too when asked (the baseline alone when `model` is None); nothing is written.
+    `clearsky_of(mdgm path)` gives the clear-sky reference a reference-aware model needs."""
     from mars_cloudmask_plugin.pipeline import make_cloudmask
     evaluation = Evaluation()
     for path in mdgm_paths:
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
         if model is not None:
             result = make_cloudmask(mdgm, model, buffer=buffer, tiling=tiling, tile_size=tile_size,
-                                    threshold=threshold)
+                                    threshold=threshold, clearsky=clearsky_of(path) if clearsky_of else None)
             evaluation.add(model.label, sol, result.mask, mdgm.path)
         if baseline:
             evaluation.add_baseline(sol, mdgm, buffer)

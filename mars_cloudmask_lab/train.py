@@ -7,7 +7,7 @@ final.keras (weights + metadata, what `--export` copies into models/).
 import csv
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,15 @@ class TrainConfig:
     buffer: float = DEFAULT_BUFFER
     threshold: float = 0.5
     latitude_channel: bool = False   # a fourth input channel: latitude in degrees
+    # The network's input channels by name (inputs.CHANNELS); empty: RGB (+ latitude above). With
+    # clear-sky channels, each sol's reference is made from every MDGM in its own folder (its
+    # subphase: imagery only, never labels), cached in the run folder.
+    inputs: list = field(default_factory=list)
+    clearsky_percentile: float = 20.0
+    clearsky_min_sols: int = 3
+    # Stages run one after another by one command, each starting from the previous stage's weights:
+    # a list of overrides of the settings above (e.g. {"epochs": 20, "learning_rate": 3e-4}).
+    stages: list = field(default_factory=list)
     bn_momentum: float = 0.9        # BatchNorm running statistics must keep up with few, small batches
     recalibration_batches: int = 50  # exact population statistics before export (see recalibrate_batchnorm)
     init_from: str = ""             # a model file whose weights start the run (fine-tuning); "" = random
@@ -80,26 +89,55 @@ def labels_for(mdgm, reference, clear_only=False):
     return (reference == 1).astype(np.float32), scored.astype(np.float32)
 
 
-def load_training_sol(config, name, margin):
+def load_training_sol(config, name, margin, clearsky_of=None):
     ref_path = reference_path_for(name, config.reference_dir)
     if ref_path is None:
         raise CloudmaskError(Path(config.reference_dir), f"no reference mask for {name}")
-    return _training_sol(config, mdgm_path_for(name, config.mdgm_dir, "a training or validation sol"), ref_path, margin)
+    return _training_sol(config, mdgm_path_for(name, config.mdgm_dir, "a training or validation sol"), ref_path, margin,
+                         clearsky_of=clearsky_of)
 
 
-def load_weak_sol(config, mdgm_file, mask_file, margin):
+def load_weak_sol(config, mdgm_file, mask_file, margin, clearsky_of=None):
     """A weak-label sol of `weak_sols`: only the clear pixels of another model's mask are scored."""
     if not Path(mask_file).exists():
         raise CloudmaskError(Path(mask_file), "weak-label mask not found")
-    return _training_sol(config, Path(mdgm_file), Path(mask_file), margin, clear_only=True)
+    return _training_sol(config, Path(mdgm_file), Path(mask_file), margin, clear_only=True, clearsky_of=clearsky_of)
 
 
-def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False):
+def channels_of(config):
+    """The input channel names a config trains."""
+    from mars_cloudmask_plugin.inputs import LEGACY_INPUTS
+    return tuple(config.inputs) or LEGACY_INPUTS["rgb+latitude" if config.latitude_channel else "rgb"]
+
+
+def clearsky_source(config, clearsky_dir):
+    """mdgm path -> the ClearSky of its folder (built once into `clearsky_dir`), or None when the
+    config's inputs need none."""
+    from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
+    from mars_cloudmask_plugin.inputs import needs_clearsky
+    if not needs_clearsky(channels_of(config)):
+        return lambda path: None
+    loaded = {}
+
+    def for_mdgm(path):
+        folder = Path(path).resolve().parent
+        if folder not in loaded:
+            info = folder_clearsky(folder, clearsky_dir, config.clearsky_percentile, config.clearsky_min_sols)
+            loaded[folder] = read_clearsky(info.path)
+        return loaded[folder]
+    return for_mdgm
+
+
+def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False, clearsky_of=None):
     mdgm = read_mdgm(mdgm_file)
     sol = find_sol(mdgm.path)
     label, weight = labels_for(mdgm, read_reference(mask_file), clear_only)
     area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
-    padded = pad_area(mdgm.rgb, area, margin, margin, margin, latitude=config.latitude_channel)
+    if config.inputs:
+        clearsky = clearsky_of(mdgm.path) if clearsky_of else None
+        padded = pad_area(mdgm.rgb, area, margin, margin, margin, channels=channels_of(config), clearsky=clearsky)
+    else:
+        padded = pad_area(mdgm.rgb, area, margin, margin, margin, latitude=config.latitude_channel)
     return TrainingSol(sol.name, padded, label[area.slices], weight[area.slices])
 
 
@@ -143,10 +181,11 @@ def make_batch(sols, config, margin, rng, weak=()):
     return np.stack(xs), np.stack(ys)
 
 
-def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=DEFAULT_BUFFER, tile_size=None):
+def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=DEFAULT_BUFFER, tile_size=None, clearsky_of=None):
     """Per-sol and pooled confusion of a model on full maps (the `evaluate` command's scoring)."""
     from .evaluate import evaluate_mdgms
-    evaluation = evaluate_mdgms(sols_paths, reference_dir, cloud_model, buffer=buffer, tile_size=tile_size)
+    evaluation = evaluate_mdgms(sols_paths, reference_dir, cloud_model, buffer=buffer, tile_size=tile_size,
+                                clearsky_of=clearsky_of)
     per_sol = {score.sol: score.confusion for score in evaluation.scores}
     return per_sol, evaluation.pooled(cloud_model.label)
 
@@ -189,7 +228,7 @@ def start_model(config):
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.unet import build_unet
     model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum,
-                       latitude_channel=config.latitude_channel)
+                       latitude_channel=config.latitude_channel, inputs=config.inputs or None)
     if config.init_from:
         source = load_model(config.init_from)
         if [tuple(w.shape) for w in source.keras_model.weights] != [tuple(w.shape) for w in model.weights]:
@@ -207,23 +246,24 @@ def start_model(config):
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))   # 0.20, 0.25, ... 0.80
 
 
-def threshold_sweep(cloud_model, config, names):
+def threshold_sweep(cloud_model, config, names, clearsky_of=None):
     """Pooled Confusion per THRESHOLDS value of a model over full maps of `names` (training sols:
     the threshold is part of the recipe, so it is never chosen on the validation sols)."""
     from .evaluate import probability_on_sol
     totals = [Confusion() for _ in THRESHOLDS]
     for name in names:
-        sol, probability = probability_on_sol(mdgm_path_for(name, config.mdgm_dir, "a training or validation sol"), config.reference_dir, cloud_model,
-                                              config.buffer)
+        path = mdgm_path_for(name, config.mdgm_dir, "a training or validation sol")
+        sol, probability = probability_on_sol(path, config.reference_dir, cloud_model, config.buffer,
+                                              clearsky=clearsky_of(path) if clearsky_of else None)
         sol_totals = confusions_by_threshold(probability, sol.reference, sol.data, THRESHOLDS)
         totals = [a + b for a, b in zip(totals, sol_totals)]
     return totals
 
 
-def choose_threshold(cloud_model, config, run_dir, log=print):
+def choose_threshold(cloud_model, config, run_dir, log=print, clearsky_of=None):
     """The THRESHOLDS value with the highest pooled IoU on the training sols; the sweep goes to
     threshold.csv in the run folder."""
-    totals = threshold_sweep(cloud_model, config, config.train_days)
+    totals = threshold_sweep(cloud_model, config, config.train_days, clearsky_of)
     rows = [{"threshold": t, **{k: round(c.metrics()[k], 4) for k in ("iou", "f1", "precision", "recall")}}
             for t, c in zip(THRESHOLDS, totals)]
     with open(Path(run_dir) / "threshold.csv", "w", newline="") as f:
@@ -235,18 +275,61 @@ def choose_threshold(cloud_model, config, run_dir, log=print):
     return best["threshold"]
 
 
-def validation_summary(cloud_model, val_paths, config):
+def validation_summary(cloud_model, val_paths, config, clearsky_of=None):
     """Figures of the final model on the validation sols (never trained on), stored in the model file."""
-    per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
+    per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer,
+                                    clearsky_of=clearsky_of)
     return {"days": list(config.val_days), "buffer": config.buffer, "pooled": pooled.metrics(),
             "per_sol": {name: c.metrics() for name, c in per_sol.items()},
             "scoring": "pixels where the reference is valid and the MDGM has data; predicted -999 counts as clear"}
 
 
-def train(config, run_dir, resume=False, log=print):
-    """Train (or resume) a run; returns the path of the run's final model."""
+def stage_configs(config):
+    """The configs of a staged recipe: stage k is the recipe with stage k's overrides, starting from
+    stage k-1's final weights (the first from `init_from`, "" = random weights)."""
+    unknown = sorted({key for stage in config.stages for key in stage} - {f.name for f in fields(TrainConfig)}
+                     | {key for stage in config.stages for key in stage if key in ("stages", "init_from")})
+    if unknown:
+        raise CloudmaskError(None, f"recipe stages cannot set {', '.join(unknown)}")
+    base = {**asdict(config), "stages": []}
+    return [TrainConfig(**{**base, **stage}) for stage in config.stages]
+
+
+def train_stages(config, run_dir, resume=False, log=print):
+    """Run every stage of a staged recipe in run_dir/stage1, stage2 ... (each resumable; a finished
+    stage is kept on --resume), then write run_dir/final.keras: the last stage's model, its metadata
+    telling the whole recipe and its total training time."""
+    from mars_cloudmask_plugin.model import load_model, save_model
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    previous, seconds = config.init_from, 0.0
+    for k, stage in enumerate(stage_configs(config), start=1):
+        stage.init_from = previous
+        stage_dir = run_dir / f"stage{k}"
+        final = stage_dir / "final.keras"
+        if not (resume and final.exists()):
+            log(f"stage {k} of {len(config.stages)}: {json.dumps(config.stages[k - 1])}")
+            train(stage, stage_dir, resume=resume, log=log, clearsky_dir=run_dir / "clearsky")
+        seconds += float(load_model(final).metadata.get("training_seconds", 0.0))
+        previous = str(final)
+    last = load_model(previous)
+    meta = dict(last.metadata, training_seconds=round(seconds, 1), recipe=asdict(config),
+                stages=len(config.stages))
+    final = save_model(last.keras_model, run_dir / "final.keras", meta, include_optimizer=False)
+    log(f"wrote {final} ({len(config.stages)} stages, {seconds:.0f} s of training)")
+    return final
+
+
+def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
+    """Train (or resume) a run; returns the path of the run's final model. A config with `stages`
+    runs them all (train_stages). Clear-sky references are cached in `clearsky_dir` (default
+    run_dir/clearsky)."""
+    if config.stages:
+        return train_stages(config, run_dir, resume, log)
     import keras
     from .losses import LOSSES
+    from mars_cloudmask_plugin.inputs import needs_clearsky
     from mars_cloudmask_plugin.model import CloudModel, model_metadata, save_model
 
     run_dir = Path(run_dir)
@@ -270,14 +353,18 @@ def train(config, run_dir, resume=False, log=print):
             config.learning_rate, decay_steps=config.epochs * config.steps_per_epoch, alpha=0.05)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])
     log(f"loading {len(config.train_days)} training sols")
-    sols = [load_training_sol(config, name, margin) for name in config.train_days]
-    weak = [load_weak_sol(config, mdgm_file, mask_file, margin) for mdgm_file, mask_file in config.weak_sols]
+    clearsky_of = clearsky_source(config, clearsky_dir or run_dir / "clearsky")
+    sols = [load_training_sol(config, name, margin, clearsky_of) for name in config.train_days]
+    weak = [load_weak_sol(config, mdgm_file, mask_file, margin, clearsky_of) for mdgm_file, mask_file in config.weak_sols]
     if weak:
         log(f"{len(weak)} weak-label sols (clear pixels only), {config.weak_share:.0%} of the patches")
     val_paths = [mdgm_path_for(name, config.mdgm_dir, "a training or validation sol") for name in config.val_days]
     meta = model_metadata(model, name=config.name, version=config.version, width=config.width,
-                          depth=config.depth, threshold=config.threshold,
+                          depth=config.depth, threshold=config.threshold, inputs=channels_of(config),
                           training_days=config.train_days, validation_days=config.val_days, seed=config.seed)
+    if needs_clearsky(channels_of(config)):
+        meta["clearsky"] = {"statistic": f"percentile {config.clearsky_percentile:g}", "min_sols": config.clearsky_min_sols,
+                            "made_from": "every MDGM of the sol's own archive folder (its subphase), imagery only"}
     cloud_model = CloudModel(model, meta, last_path)
     started = time.time()
     for epoch in range(done_epochs, config.epochs):
@@ -288,7 +375,8 @@ def train(config, run_dir, resume=False, log=print):
         t_train = time.time() - t0
         row = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "train_seconds": round(t_train, 1)}
         if val_paths:
-            per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer)
+            per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer,
+                                            clearsky_of=clearsky_of)
             m = pooled.metrics()
             row.update({f"val_{k}": round(m[k], 4) for k in ("iou", "f1", "precision", "recall", "accuracy")})
             row.update({f"iou_{n}": round(c.metrics()["iou"], 4) for n, c in per_sol.items()})
@@ -299,7 +387,7 @@ def train(config, run_dir, resume=False, log=print):
     if config.recalibration_batches and not config.freeze_batchnorm:
         recalibrate_batchnorm(model, recalibration_batches(sols, config, margin))
     if config.choose_threshold:
-        meta["threshold"] = choose_threshold(cloud_model, config, run_dir, log)
+        meta["threshold"] = choose_threshold(cloud_model, config, run_dir, log, clearsky_of)
         meta["threshold_choice"] = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
@@ -307,7 +395,7 @@ def train(config, run_dir, resume=False, log=print):
         meta["weak_label_sols"] = [sol.name for sol in weak]
     meta["training_config"] = asdict(config)
     if val_paths:
-        meta["validation"] = validation_summary(cloud_model, val_paths, config)
+        meta["validation"] = validation_summary(cloud_model, val_paths, config, clearsky_of)
     final = save_model(model, run_dir / "final.keras", meta, include_optimizer=False)
     log(f"wrote {final}")
     return final

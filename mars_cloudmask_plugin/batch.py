@@ -2,7 +2,7 @@
 done, go on past bad files. `run_job` is a plain module-level function so process pools and Dask
 workers can run it."""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .archive import find_mdgms
@@ -16,6 +16,15 @@ from .resume import DONE, TODO, claimed, expected_tags, holder, output_state
 class Job:
     source: Path
     outputs: dict          # product -> path
+    reference: str = None  # this sol's clear-sky reference (batch --reference auto), over the run's
+
+
+AUTO_REFERENCE = "auto"
+
+
+def job_options(job, options):
+    """The options one sol runs with: the run's, with the job's own clear-sky reference if it has one."""
+    return replace(options, reference=job.reference) if job.reference else options
 
 
 @dataclass
@@ -47,9 +56,36 @@ def plan_jobs(root, out_dir, formats, probability=False):
     return jobs
 
 
+def with_folder_references(jobs, root, out_dir, cancel=None):
+    """batch --reference auto: one clear-sky reference per archive folder, from all its sols, cached
+    beside that folder's masks (<out>/<folder>/<folder>_clearsky.tif) and reused on resume while the
+    folder holds the same sols. Returns (jobs with their reference, failed Outcomes of the sols whose
+    folder gave no reference)."""
+    from .clearsky import folder_clearsky
+    root, out_dir = Path(root), Path(out_dir)
+    references, failures, ready = {}, [], []
+    for job in jobs:
+        folder = Path(job.source).parent
+        if folder not in references:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            try:
+                references[folder] = str(folder_clearsky(folder, out_dir / folder.relative_to(root),
+                                                         skip_bad=True).path)
+            except CloudmaskError as exc:
+                references[folder] = exc
+        reference = references[folder]
+        if isinstance(reference, CloudmaskError):
+            failures.append(Outcome(job.source, "failed", f"{job.source}: no clear-sky reference for its folder "
+                                                          f"({reference})"))
+        else:
+            ready.append(replace(job, reference=reference))
+    return ready, failures
+
+
 def is_done(job, options=MaskOptions()):
     """True when every output of the sol opens, lies on the grid and was made with these options."""
-    return output_state(job, expected_tags(options)) == DONE
+    return output_state(job, expected_tags(job_options(job, options))) == DONE
 
 
 def skipped(job):
@@ -59,7 +95,11 @@ def skipped(job):
 def run_job(job, options, model=None, progress=None, cancel=None, overwrite=False):
     """Make one sol's products under its claim. Never raises for a bad input: the Outcome says what
     went wrong, and why outputs that were there were made again."""
-    state = TODO if overwrite else output_state(job, expected_tags(options))
+    options = job_options(job, options)
+    try:
+        state = TODO if overwrite else output_state(job, expected_tags(options))
+    except CloudmaskError as exc:      # the model or reference file cannot be read: this sol fails
+        return Outcome(job.source, "failed", str(exc))
     if state == DONE:
         return skipped(job)
     t0 = time.perf_counter()

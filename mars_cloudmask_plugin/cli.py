@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 from . import __version__
 from .errors import Cancelled, CloudmaskError, Terminated
 
-COMMANDS = ("predict", "batch", "analyses", "mdad")
+COMMANDS = ("predict", "batch", "reference", "analyses", "mdad")
 COMMAND_GROUP = "mars_cloudmask.commands"
 
 

@@ -50,15 +50,30 @@ def prediction_area(rgb, ls, buffer=3.0, path=None):
     return Area(row0, row1, cols[0], cols[1], lat_north, lat_south)
 
 
-def pad_area(rgb, area, before, after_rows, after_cols, latitude=False):
+def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels=None, clearsky=None):
     """The area padded by `before` pixels on the north and west sides and by `after_*` on the south
     and east sides: the network's input.
 
     East/west padding wraps around the globe (columns from the area's opposite edge, so the
     trimmed black columns never enter); north/south padding takes the image rows beyond the
-    bounds, mirrored only past the poles. With `latitude`, a fourth float32 channel holds each
-    row's latitude in degrees (a mirrored row keeps the latitude of the row it copies).
+    bounds, mirrored only past the poles. Without `channels`: RGB in its own dtype, plus with
+    `latitude` a fourth float32 channel holding each row's latitude in degrees (a mirrored row keeps
+    the latitude of the row it copies). With `channels` (names of inputs.CHANNELS): exactly those,
+    float32; the clear-sky ones come from `clearsky` (a clearsky.ClearSky), padded the same way.
     """
+    from .inputs import LEGACY_INPUTS, build_channels
+    rows, cols = padding_index(area, before, after_rows, after_cols)
+    if channels is None:
+        channels = LEGACY_INPUTS["rgb+latitude" if latitude else "rgb"]
+        if not latitude:
+            return take_padded(rgb, rows, cols)
+    return build_channels(channels, take_padded(rgb, rows, cols), grid.latitude_of_row(rows).astype(np.float32),
+                          None if clearsky is None else [take_padded(band, rows, cols)
+                                                         for band in (clearsky.blue_red, clearsky.blue)])
+
+
+def padding_index(area, before, after_rows, after_cols):
+    """(rows, cols) of the global grid that make up the padded area, in order (see pad_area)."""
     h, w = area.shape
     rows = np.arange(area.row0 - before, area.row1 + after_rows)
     last = grid.HEIGHT - 1
@@ -67,12 +82,15 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False):
     if rows.min() < 0:
         raise CloudmaskError(None, "padding larger than the globe")
     cols = area.col0 + np.arange(-before, w + after_cols) % w
-    padded = np.empty((rows.size, cols.size, 4 if latitude else 3), np.float32 if latitude else rgb.dtype)
-    source = rgb[rows]
+    return rows, cols
+
+
+def take_padded(array, rows, cols):
+    """array[rows][:, cols] for a global-grid array (2-D or with bands), copying column runs."""
+    padded = np.empty((rows.size, cols.size) + array.shape[2:], array.dtype)
+    source = array[rows]
     for start, stop in _runs(cols):   # the wrapped columns are a few contiguous runs: copy slices
-        padded[:, start:stop, :3] = source[:, cols[start]:cols[start] + stop - start]
-    if latitude:
-        padded[..., 3] = grid.latitude_of_row(rows).astype(np.float32)[:, None]
+        padded[:, start:stop] = source[:, cols[start]:cols[start] + stop - start]
     return padded
 
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CloudmaskError
+from .inputs import CHANNELS, LEGACY_INPUTS, channel_names, needs_clearsky
 from .postfilter import DEFAULT_THRESHOLD
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "mars_cloudmask_unet.keras"
+DEFAULT_CLEARSKY_MODEL = MODELS_DIR / "mars_cloudmask_unet_clearsky.keras"   # the default with a reference
 METADATA_MEMBER = "mars_cloudmask.json"
 FORMAT = "mars-cloudmask-model/1"
 
@@ -48,16 +50,25 @@ class CloudModel:
         return self.metadata.get("tile_size", 668)
 
     @property
+    def channels(self):
+        """The names of the network's input channels, in order (inputs.CHANNELS)."""
+        return channel_names(self.metadata.get("inputs", "rgb"), self.path)
+
+    @property
     def uses_latitude(self):
-        """True when the network takes a fourth input channel: latitude in degrees."""
-        return self.metadata.get("inputs", "rgb") == "rgb+latitude"
+        return "latitude" in self.channels
+
+    @property
+    def needs_clearsky(self):
+        """True when the network takes the clear-sky reference (see clearsky.py)."""
+        return needs_clearsky(self.channels)
 
     @property
     def label(self):
         return f"{self.name} {self.version}"
 
     def predict(self, batch):
-        """(n, rows, cols, 3) float32 RGB in 0..255 -> (n, rows - 2m, cols - 2m) probabilities."""
+        """(n, rows, cols, channels) float32 inputs -> (n, rows - 2m, cols - 2m) probabilities."""
         if self._predict_fn is None:
             import tensorflow as tf
             model = self.keras_model
@@ -65,18 +76,36 @@ class CloudModel:
         return self._predict_fn(batch).numpy()[..., 0]
 
 
-def model_metadata(keras_model, *, name, version, width, depth=4, threshold=DEFAULT_THRESHOLD, tile_size=668, **extra):
-    """The metadata every shipped or trained model file carries."""
+def model_metadata(keras_model, *, name, version, width, depth=4, threshold=DEFAULT_THRESHOLD, tile_size=668,
+                   inputs=None, **extra):
+    """The metadata every shipped or trained model file carries. `inputs`: the channel names
+    (default: RGB, plus latitude for a 4-channel network)."""
     from .unet import margin
-    latitude = keras_model.inputs[0].shape[-1] == 4
+    if inputs is None:
+        inputs = LEGACY_INPUTS["rgb+latitude" if keras_model.inputs[0].shape[-1] == 4 else "rgb"]
+    names = channel_names(list(inputs))
+    scaled = "; ".join(f"{', '.join(group)} {_scaling(CHANNELS[group[0]])}" for group in _same_factor_runs(names))
     meta = {"format": FORMAT, "name": name, "version": version, "architecture": "U-Net, valid padding",
             "width": width, "depth": depth, "margin": margin(depth), "input_rule": f"{2 ** depth}k + {4 * (2 ** depth - 1)}",
-            "tile_size": tile_size, "inputs": "rgb+latitude" if latitude else "rgb",
-            "normalisation": ("RGB / 255 and latitude (degrees) / 90" if latitude else "RGB / 255")
-                             + " inside the model, nothing else",
+            "tile_size": tile_size, "inputs": list(names),
+            "normalisation": f"{scaled} inside the model, nothing else",
             "threshold": threshold, "parameters": int(keras_model.count_params())}
     meta.update(extra)
     return meta
+
+
+def _same_factor_runs(names):
+    runs = []
+    for name in names:
+        if runs and CHANNELS[runs[-1][-1]] == CHANNELS[name]:
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return runs
+
+
+def _scaling(factor):
+    return "as they are" if factor == 1 else f"/ {1 / factor:g}"
 
 
 def save_model(keras_model, path, metadata, include_optimizer=True):
@@ -105,8 +134,7 @@ def _save_without_optimizer(keras_model, path):
 
 
 # What the engine reads from a model's metadata; a file from `mars-cloudmask train` has all of it.
-REQUIRED_METADATA = {"margin": int, "depth": int, "inputs": str, "tile_size": int, "threshold": float}
-INPUT_CHANNELS = {"rgb": 3, "rgb+latitude": 4}
+REQUIRED_METADATA = {"margin": int, "depth": int, "inputs": (str, list), "tile_size": int, "threshold": float}
 
 
 def read_metadata(path):
@@ -130,15 +158,15 @@ def read_metadata(path):
                                    "has them)")
     for key, kind in REQUIRED_METADATA.items():
         value = meta[key]
-        ok = isinstance(value, str) if kind is str else (
+        ok = isinstance(value, kind) if isinstance(kind, tuple) else isinstance(value, str) if kind is str else (
             isinstance(value, (int, float)) and not isinstance(value, bool)
             and (kind is float or float(value).is_integer()))
         if not ok:
-            raise CloudmaskError(path, f"model metadata {key} = {value!r} is not a {kind.__name__}")
+            kinds = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+            raise CloudmaskError(path, f"model metadata {key} = {value!r} is not a {kinds}")
     if not 0.0 < float(meta["threshold"]) < 1.0:
         raise CloudmaskError(path, f"model metadata threshold = {meta['threshold']!r} is not between 0 and 1")
-    if meta["inputs"] not in INPUT_CHANNELS:
-        raise CloudmaskError(path, f"model metadata inputs = {meta['inputs']!r}; known: {', '.join(INPUT_CHANNELS)}")
+    channel_names(meta["inputs"], path)
     return meta
 
 
@@ -146,9 +174,10 @@ def check_network(keras_model, metadata, path):
     """The network must be the one its metadata describes: input channels, and an output smaller than
     the input by the stated margin on each side."""
     channels = keras_model.inputs[0].shape[-1]
-    if channels != INPUT_CHANNELS[metadata["inputs"]]:
+    names = channel_names(metadata["inputs"], path)
+    if channels != len(names):
         raise CloudmaskError(path, f"network does not match its metadata: it takes {channels} input channels, the "
-                                   f"metadata says {metadata['inputs']} ({INPUT_CHANNELS[metadata['inputs']]})")
+                                   f"metadata says {', '.join(names)} ({len(names)})")
     tile, margin = int(metadata["tile_size"]), int(metadata["margin"])
     try:
         out = keras_model.compute_output_shape((1, tile, tile, channels))

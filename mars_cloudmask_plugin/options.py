@@ -39,6 +39,7 @@ class OptionSpec:
     metavar: str = None
     cli_help: str = None        # where the command line spells the option differently
     advanced: bool = False
+    file_filter: str = None     # "file" options: the QGIS file dialog's filter (default: model files)
 
     @property
     def dest(self):
@@ -84,6 +85,15 @@ MODEL = OptionSpec(
     "A Mars Cloudmask .keras model (with its metadata). Empty: the model shipped with the plugin "
     "(models/mars_cloudmask_unet.keras).",
     "file", None, metavar="PATH", cli_help="a .keras model file (default: the shipped model)")
+REFERENCE = OptionSpec(
+    "REFERENCE", "--reference", "Clear-sky reference",
+    "A clear-sky reference map of the sol's season (\"Clear-sky reference from MDGMs\", or mars-cloudmask "
+    "reference), for the reference-aware model, which tells frost and bright ground from cloud better. Empty: "
+    "the single-map model. A reference made more than 30 degrees of Ls from the sol is refused.",
+    "file", None, metavar="FILE", file_filter="Clear-sky reference GeoTIFF (*.tif *.tiff)",
+    cli_help="clear-sky reference GeoTIFF (mars-cloudmask reference) for the reference-aware model "
+             "(the default model then); batch takes 'auto': one reference per archive folder from all its "
+             "sols, cached beside its masks; default: none, the single-map model")
 THRESHOLD = OptionSpec(
     "THRESHOLD", "--threshold", "Probability threshold",
     "Probability at or above which a pixel is cloud, strictly between 0 and 1. Empty: the model's own.",
@@ -98,7 +108,7 @@ PROBABILITY = OptionSpec(
     cli_help="also write <stem>_probability.tif (float32)")
 
 MODEL_OPTIONS = (BUFFER, TILING, TILE_SIZE, MODEL, THRESHOLD)     # how a model predicts one MDGM
-MASK_OPTIONS = (LS,) + MODEL_OPTIONS + (PROBABILITY, FORMATS_OPTION)
+MASK_OPTIONS = (LS,) + MODEL_OPTIONS + (REFERENCE, PROBABILITY, FORMATS_OPTION)
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,8 @@ class MaskOptions:
     tiling: str = DEFAULT_TILING
     tile_size: object = DEFAULT_TILE_SIZE   # "auto" (pipeline.resolve_tile_size), input side (16k + 124), "model", or None (whole)
     threshold: float = None                 # None: the model's own
-    model_path: str = None                  # None: the shipped model
+    model_path: str = None                  # None: the shipped model (the reference-aware one with a reference)
+    reference: str = None                   # clear-sky reference file; None: none
     formats: tuple = FORMATS
     probability: bool = False
 
@@ -171,9 +182,9 @@ def model_options(buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILING, tile_size=DEFAUL
             "threshold": check_threshold(threshold)}
 
 
-def mask_options(ls=None, model=None, formats=FORMATS, probability=False, **model_kwargs):
+def mask_options(ls=None, model=None, formats=FORMATS, probability=False, reference=None, **model_kwargs):
     """Checked MaskOptions from the values a front end read (CLI flags or QGIS parameters)."""
     if ls is not None:
         ls = check_ls(ls)
     return MaskOptions(ls=ls, model_path=model or None, formats=parse_formats(formats, probability),
-                       probability=bool(probability), **model_options(**model_kwargs))
+                       probability=bool(probability), reference=reference or None, **model_options(**model_kwargs))

@@ -13,7 +13,8 @@ import os
 import uuid
 from dataclasses import dataclass, field
 
-from .batch import Outcome, failures_report, plan_jobs, run_job, skipped
+from .batch import AUTO_REFERENCE, Outcome, failures_report, job_options, plan_jobs, run_job, skipped, \
+    with_folder_references
 from .errors import Cancelled, CloudmaskError
 from .options import MaskOptions
 from .resume import DONE, expected_tags, output_state, sweep_partials
@@ -53,10 +54,11 @@ def worker_task(job, options, overwrite=False, tf_threads=None):
     """One sol on a Dask worker: (Outcome, Stamp). Module-level, so workers unpickle it by name."""
     from .errors import CloudmaskError
     from .model import load_model
+    from .pipeline import model_path_for
     _set_tf_threads(tf_threads)
     model = None
     try:
-        model = load_model(options.model_path)   # the process's cached model after the first task
+        model = load_model(model_path_for(options))   # the process's cached model after the first task
     except CloudmaskError:
         pass                                     # run_job reports it as this sol's failure
     outcome = run_job(job, options, model=model, overwrite=overwrite)
@@ -75,9 +77,17 @@ def run_jobs(jobs, options, workers=0, scheduler=None, overwrite=False, on_outco
     on_outcome = on_outcome or (lambda outcome: None)
     outcomes = [None] * len(jobs)
     todo = []
-    expected = None if overwrite else expected_tags(options)
+    expected = {}      # per clear-sky reference: the tags a finished sol carries
+
+    def done(job):
+        if job.reference not in expected:
+            try:
+                expected[job.reference] = expected_tags(job_options(job, options))
+            except CloudmaskError:
+                expected[job.reference] = None       # run_job reports why this sol fails
+        return expected[job.reference] is not None and output_state(job, expected[job.reference]) == DONE
     for i, job in enumerate(jobs):
-        if not overwrite and output_state(job, expected) == DONE:
+        if not overwrite and done(job):
             outcomes[i] = skipped(job)
             on_outcome(outcomes[i])
         else:
@@ -93,7 +103,8 @@ def run_jobs(jobs, options, workers=0, scheduler=None, overwrite=False, on_outco
 
 def _run_serially(jobs, todo, outcomes, options, overwrite, on_outcome, progress, cancel):
     from .model import load_model
-    model = load_model(options.model_path)     # once for the run; a bad model file fails it here
+    from .pipeline import model_path_for
+    model = load_model(model_path_for(options))     # once for the run; a bad model file fails it here
     report = progress or (lambda fraction: None)
     try:
         for n, i in enumerate(todo):
@@ -187,6 +198,10 @@ def run_batch(root, out_dir, options=MaskOptions(), overwrite=False, workers=0, 
         if on_outcome is not None:
             on_outcome(outcome)
     try:
+        if options.reference == AUTO_REFERENCE:
+            jobs, failures = with_folder_references(jobs, root, out_dir, cancel)
+            for outcome in failures:
+                finished(outcome)
         run_jobs(jobs, options, workers, scheduler, overwrite, finished, progress=progress, cancel=cancel)
     except Cancelled as exc:
         report.cancelled = exc           # truthy: what stopped the run (Ctrl-C, SIGTERM, QGIS cancel)

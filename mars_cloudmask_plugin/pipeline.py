@@ -15,6 +15,7 @@ from .archive import find_sol
 from .bounds import DEFAULT_BUFFER
 from .crop import pad_area, prediction_area
 from .mdgm import Mdgm, has_data, read_mdgm
+from .errors import CloudmaskError
 from .options import DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles, strip_tile, whole_area_tile
@@ -34,6 +35,7 @@ class MaskResult:
     rgb: np.ndarray = field(repr=False)         # the MDGM, for the post-filter
     seconds: dict = field(default_factory=dict)
     buffer: float = None
+    reference: str = None            # label of the clear-sky reference used (clearsky.ClearSkyInfo.label)
 
     @cached_property
     def probability(self):
@@ -47,15 +49,16 @@ class MaskResult:
 
     def tags(self):
         return provenance_tags(self.source, self.sol, self.area, self.layout, self.model_label, self.threshold,
-                               self.buffer)
+                               self.buffer, self.reference)
 
 
-def provenance_tags(source, sol, area, layout, model_label, threshold, buffer=None):
+def provenance_tags(source, sol, area, layout, model_label, threshold, buffer=None, reference=None):
     """Provenance written into every output of a model run (mask, NetCDF, probability); a batch
     resumes a sol only when these match what it asks for (resume.py)."""
     ls = float("nan") if sol.ls is None else sol.ls
     return {"LS": f"{ls:g}", "MARS_YEAR": sol.mars_year, "SOL": sol.name,
             "SOURCE_FILE": Path(source).name, "MODEL": model_label, "THRESHOLD": f"{threshold:g}",
+            "REFERENCE": reference or "none",
             "BUFFER": None if buffer is None else f"{float(buffer):g}",
             "TILING_MODE": layout.mode, "TILE_SIZE": "x".join(map(str, layout.tile)),
             "LAT_NORTH": f"{area.lat_north:.3f}", "LAT_SOUTH": f"{area.lat_south:.3f}",
@@ -99,22 +102,35 @@ def resolve_tile_size(tile_size, tiling, model, area_shape):
 
 
 def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILING, tile_size=DEFAULT_TILE_SIZE,
-                    progress=None, cancel=None, watch=None):
+                    progress=None, cancel=None, watch=None, clearsky=None):
     """Cloud probability over the prediction area: (probability of the area, area, layout)."""
     watch = watch or _Stopwatch()
     area = prediction_area(mdgm.rgb, ls, buffer, mdgm.path)
     watch.lap("bounds and crop")
-    prob, layout = probability_in_area(mdgm, area, model, tiling, tile_size, progress, cancel, watch)
+    prob, layout = probability_in_area(mdgm, area, model, tiling, tile_size, progress, cancel, watch, clearsky)
     return prob, area, layout
 
 
+def check_model_inputs(model, clearsky):
+    """A reference-aware model needs a clear-sky reference; a single-map model takes none."""
+    if model.needs_clearsky and clearsky is None:
+        raise CloudmaskError(model.path, f"model {model.label} needs a clear-sky reference of the sol's season "
+                                         "(--reference FILE, or batch --reference auto)")
+    if clearsky is not None and not model.needs_clearsky:
+        raise CloudmaskError(model.path, f"model {model.label} does not use a clear-sky reference; leave the "
+                                         "model empty for the reference-aware default, or drop the reference")
+
+
 def probability_in_area(mdgm, area, model, tiling=DEFAULT_TILING, tile_size=DEFAULT_TILE_SIZE, progress=None, cancel=None,
-                        watch=None):
+                        watch=None, clearsky=None):
     """Cloud probability over `area` of the MDGM: (probability of the area, tile layout)."""
     watch = watch or _Stopwatch()
+    check_model_inputs(model, clearsky)
     layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
                         model.depth)
-    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after, latitude=model.uses_latitude)
+    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after, channels=model.channels, clearsky=clearsky) \
+        if model.needs_clearsky else pad_area(mdgm.rgb, area, model.margin, *layout.pad_after,
+                                              latitude=model.uses_latitude)
     data = has_data(mdgm.rgb[area.slices])
     watch.lap("pad")
     inference = [0.0]
@@ -133,19 +149,24 @@ def probability_in_area(mdgm, area, model, tiling=DEFAULT_TILING, tile_size=DEFA
 
 
 def make_cloudmask(mdgm, model, ls=None, buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILING, tile_size=DEFAULT_TILE_SIZE,
-                   threshold=None, progress=None, cancel=None):
-    """Read (unless given an Mdgm), predict and post-filter one MDGM; nothing is written."""
+                   threshold=None, progress=None, cancel=None, clearsky=None):
+    """Read (unless given an Mdgm), predict and post-filter one MDGM; nothing is written.
+    `clearsky` (a clearsky.ClearSky) feeds a reference-aware model; its season is checked here."""
     watch = _Stopwatch()
     if not isinstance(mdgm, Mdgm):
         mdgm = read_mdgm(mdgm)
     sol = find_sol(mdgm.path, ls)
+    if clearsky is not None:
+        from .clearsky import check_season
+        check_season(clearsky.info, sol)
     watch.lap("read")
-    prob, area, layout = probability_for(mdgm, sol.ls, model, buffer, tiling, tile_size, progress, cancel, watch)
+    prob, area, layout = probability_for(mdgm, sol.ls, model, buffer, tiling, tile_size, progress, cancel, watch,
+                                         clearsky)
     threshold = model.threshold if threshold is None else float(threshold)
     mask = global_mask(prob, area, mdgm.rgb, threshold)
     watch.lap("post-filter")
     return MaskResult(mdgm.path, sol, area, layout, model.label, threshold, mask, prob, mdgm.rgb, watch.seconds,
-                      buffer)
+                      buffer, None if clearsky is None else clearsky.info.label)
 
 
 def output_paths(out_dir, stem, formats=FORMATS, probability=False, mdgm=False):
@@ -181,6 +202,27 @@ def write_products(result, paths):
     return list(paths.values())
 
 
+def model_path_for(options):
+    """The model a run uses: the one asked for, else the shipped reference-aware model when a
+    clear-sky reference is given, else the shipped single-map model."""
+    from .model import DEFAULT_CLEARSKY_MODEL, DEFAULT_MODEL
+    if options.model_path:
+        return options.model_path
+    return DEFAULT_CLEARSKY_MODEL if options.reference else DEFAULT_MODEL
+
+
+def load_clearsky_for(options, sol):
+    """The clear-sky reference of `options` checked against the sol's season, or None."""
+    if not options.reference:
+        return None
+    from .clearsky import check_season, read_clearsky_info, read_clearsky
+    if options.reference == "auto":
+        raise CloudmaskError(None, "--reference auto goes with batch (one reference per archive folder); "
+                                   "give one sol a reference file")
+    check_season(read_clearsky_info(options.reference), sol)    # before reading the bands
+    return read_clearsky(options.reference)
+
+
 def make_products(source, paths, options=MaskOptions(), model=None, progress=None, cancel=None):
     """One MDGM file in, its products (`paths` from output_paths) written: the whole chain as the
     `cloudmask` algorithm, `predict` and every batch sol run it. Inputs that cannot work fail
@@ -189,9 +231,10 @@ def make_products(source, paths, options=MaskOptions(), model=None, progress=Non
     for path in paths.values():
         check_writable_folder(Path(path).parent)
     mdgm = read_mdgm(source)
-    find_sol(mdgm.path, options.ls)
-    model = model or load_model(options.model_path)
+    sol = find_sol(mdgm.path, options.ls)
+    clearsky = load_clearsky_for(options, sol)
+    model = model or load_model(model_path_for(options))
     result = make_cloudmask(mdgm, model, options.ls, options.buffer, options.tiling, options.tile_size,
-                            options.threshold, progress, cancel)
+                            options.threshold, progress, cancel, clearsky)
     write_products(result, paths)
     return result

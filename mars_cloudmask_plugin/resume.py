@@ -21,19 +21,34 @@ CLAIM_SUFFIX = ".claim"
 
 @lru_cache(maxsize=8)
 def _expected(model_path, threshold, buffer, tiling):
-    from .model import DEFAULT_MODEL, read_metadata
-    meta = read_metadata(Path(model_path or DEFAULT_MODEL))
-    name = meta.get("name") or Path(model_path or DEFAULT_MODEL).stem
+    from .model import read_metadata
+    meta = read_metadata(Path(model_path))
+    name = meta.get("name") or Path(model_path).stem
     from .options import DEFAULT_THRESHOLD
     threshold = float(meta.get("threshold", DEFAULT_THRESHOLD)) if threshold is None else float(threshold)
     return (("MODEL", f"{name} {meta.get('version', 'unversioned')}"), ("THRESHOLD", f"{threshold:g}"),
             ("BUFFER", f"{float(buffer):g}"), ("TILING_MODE", tiling))
 
 
+def _reference_label(reference):
+    if not reference:
+        return "none"
+    path = Path(reference)
+    return _cached_label(str(path), path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@lru_cache(maxsize=64)
+def _cached_label(path, mtime):
+    from .clearsky import read_clearsky_info
+    return read_clearsky_info(path).label
+
+
 def expected_tags(options):
     """The provenance tags a finished sol of this run carries (read from the model file's metadata,
-    without loading the network)."""
-    return dict(_expected(options.model_path, options.threshold, options.buffer, options.tiling))
+    without loading the network, and from the clear-sky reference's tags)."""
+    from .pipeline import model_path_for
+    return dict(_expected(str(model_path_for(options)), options.threshold, options.buffer, options.tiling),
+                REFERENCE=_reference_label(options.reference))
 
 
 def output_state(job, expected):

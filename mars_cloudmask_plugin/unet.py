@@ -28,9 +28,10 @@ def valid_input_size(at_least, depth=4):
     return size + (-(size - offset)) % step
 
 
-def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, latitude_channel=False):
-    """A fully convolutional U-Net taking (rows, cols, 3) uint8-range RGB, giving (rows', cols', 1)
-    cloud probability; any valid input size works, so tiles and whole areas share the weights."""
+def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, latitude_channel=False, inputs=None):
+    """A fully convolutional U-Net taking (rows, cols, channels) (RGB in 0..255, plus latitude with
+    `latitude_channel`, or the named `inputs` of inputs.CHANNELS), giving (rows', cols', 1) cloud
+    probability; any valid input size works, so tiles and whole areas share the weights."""
     import keras
     from keras import layers
 
@@ -40,15 +41,16 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
             x = layers.BatchNormalization(momentum=bn_momentum, name=f"{label}_bn{i}")(x)
         return x
 
-    if latitude_channel:
-        # RGB / 255 and latitude / 90: colour depends on illumination, which depends on latitude,
-        # and a translation-equivariant network cannot know latitude otherwise. Still equivariant
-        # in the (image, latitude) input, so seamless tiling stays exact.
-        inputs = keras.Input(shape=(None, None, 4), name="rgb_latitude")
-        x = layers.Rescaling([1 / 255.0] * 3 + [1 / 90.0], name="scale_0_1")(inputs)
-    else:
-        inputs = keras.Input(shape=(None, None, 3), name="rgb")
-        x = layers.Rescaling(1.0 / 255.0, name="scale_0_1")(inputs)
+    from .inputs import LEGACY_INPUTS, scales
+    names = tuple(inputs) if inputs else LEGACY_INPUTS["rgb+latitude" if latitude_channel else "rgb"]
+    # Each channel scaled to about 0..1 inside the model (RGB / 255, latitude / 90 ...): colour
+    # depends on illumination, which depends on latitude, and a translation-equivariant network
+    # cannot know latitude otherwise. Per-pixel channels keep it equivariant, so seamless tiling
+    # stays exact.
+    input_name = {3: "rgb", 4: "rgb_latitude"}.get(len(names), "channels") if not inputs else "channels"
+    model_inputs = keras.Input(shape=(None, None, len(names)), name=input_name)
+    factors = scales(names)
+    x = layers.Rescaling(factors if len(names) > 3 or inputs else factors[0], name="scale_0_1")(model_inputs)
     skips = []
     for level in range(depth):
         x = conv_block(x, width * 2 ** level, f"down{level}")
@@ -63,7 +65,7 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
         x = layers.Concatenate(name=f"concat{level}")([skip, x])
         x = conv_block(x, width * 2 ** level, f"up{level}")
     outputs = layers.Conv2D(1, 1, activation="sigmoid", name="cloud_probability")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(model_inputs, outputs, name=name)
 
 
 def _skip_crop(level, depth):

@@ -38,7 +38,7 @@ def option_parameter(spec, name=None):
                                            allowMultiple=True, defaultValue=list(range(len(spec.choices))))
     elif spec.kind == "file":
         param = QgsProcessingParameterFile(name, label, behavior=QgsProcessingParameterFile.File,
-                                           fileFilter=MODEL_FILTER, optional=True)
+                                           fileFilter=spec.file_filter or MODEL_FILTER, optional=True)
     elif spec.kind == "flag":
         param = QgsProcessingParameterBoolean(name, label, defaultValue=spec.default)
     else:

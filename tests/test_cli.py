@@ -75,7 +75,7 @@ def test_model_file_carries_its_metadata(tiny_model_path):
     with zipfile.ZipFile(tiny_model_path) as zf:
         meta = json.loads(zf.read("mars_cloudmask.json"))
     assert meta["margin"] == 92 and meta["tile_size"] == 316 and meta["threshold"] == 0.5
-    assert meta["normalisation"].startswith("RGB / 255") and meta["width"] == 4
+    assert meta["normalisation"].startswith("red, green, blue / 255") and meta["width"] == 4
 
 
 def test_engine_reads_tile_geometry_and_threshold_from_the_model_file(tmp_path, make_mdgm):
@@ -113,7 +113,7 @@ def test_a_model_with_a_latitude_channel_runs_through_the_pipeline(tmp_path, mak
     from mars_cloudmask_plugin.unet import build_unet
     km = build_unet(width=2, latitude_channel=True)
     meta = model_metadata(km, name="lat", version="1", width=2, tile_size=316)
-    assert meta["inputs"] == "rgb+latitude" and "latitude (degrees) / 90" in meta["normalisation"]
+    assert meta["inputs"] == ["red", "green", "blue", "latitude"] and "latitude / 90" in meta["normalisation"]
     model = load_model(save_model(km, tmp_path / "lat.keras", meta))
     assert model.uses_latitude
     result = make_cloudmask(make_mdgm("P01_day03"), model)

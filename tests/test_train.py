@@ -224,12 +224,14 @@ def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_mo
 
 
 def test_committed_training_configs_load_and_never_train_on_the_validation_sols(repo_root):
-    from mars_cloudmask_lab.train import TrainConfig
+    from mars_cloudmask_lab.commands.train import read_recipe
+    from mars_cloudmask_lab.train import TrainConfig, stage_configs
     from mars_cloudmask_plugin.unet import is_valid_input_size
     configs = sorted((repo_root / "mars_cloudmask_lab" / "recipes").glob("*.json"))
     assert configs
     for path in configs:
-        config = TrainConfig(**json.loads(path.read_text()))
+        config = TrainConfig(**read_recipe(path))
+        assert all(stage.train_days == config.train_days for stage in stage_configs(config)), path.name
         assert is_valid_input_size(config.patch, config.depth), path.name
         assert not set(config.train_days) & set(config.val_days), path.name
         weak = " ".join(mdgm for mdgm, _ in config.weak_sols)

@@ -23,27 +23,43 @@ def register(sub):
     p.add_argument("--reference-dir", help="folder of cloudmask_PxxdayNN.ncdf reference masks")
     p.add_argument("--prefix", default="P01", help="subphase of the day numbers below (default P01)")
     p.add_argument("--train-days", help="training days, e.g. 01-14")
-    p.add_argument("--val-days", help="validation days, e.g. 15-18 (never trained on)")
+    p.add_argument("--val-days", help="validation days, e.g. 15-18 (never trained on); '' for none (the final "
+                                      "run on every labelled day)")
     for name in ("width", "patch", "batch", "steps_per_epoch", "epochs", "seed"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name)
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--loss", choices=("bce", "dice", "bce+dice"))
     p.add_argument("--version", dest="model_version", help="version string stored in the model file")
+    p.add_argument("--name", dest="model_name", help="model name stored in the model file")
     p.set_defaults(func=run)
 
 
+def read_recipe(path):
+    """A recipe's settings: its JSON, on top of the file its "extends" names (relative to it), if any.
+    Relative data folders are kept as written (they are relative to where train runs)."""
+    path = Path(path)
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CloudmaskError(path, f"recipe cannot be read ({exc})") from None
+    base = values.pop("extends", None)
+    return {**read_recipe(path.parent / base), **values} if base else values
+
+
 def config_from_args(args):
-    values = json.loads(args.config.read_text()) if args.config else {}
+    values = read_recipe(args.config) if args.config else {}
     for key in ("mdgm_dir", "reference_dir", "width", "patch", "batch", "steps_per_epoch", "epochs", "seed",
                 "learning_rate", "loss"):
         if getattr(args, key, None) is not None:
             values[key] = getattr(args, key)
     if args.train_days:
         values["train_days"] = day_names(args.prefix, args.train_days)
-    if args.val_days:
-        values["val_days"] = day_names(args.prefix, args.val_days)
+    if args.val_days is not None:
+        values["val_days"] = day_names(args.prefix, args.val_days) if args.val_days else []
     if args.model_version:
         values["version"] = args.model_version
+    if args.model_name:
+        values["name"] = args.model_name
     values.setdefault("val_days", [])
     missing = [f.name for f in fields(TrainConfig) if f.name in ("mdgm_dir", "reference_dir", "train_days")
                and f.name not in values]

@@ -38,7 +38,8 @@ def model_options_from(args):
 def mask_options_from(args):
     """Checked MaskOptions from add_mask_options' flags."""
     return mask_options(ls=args.ls, model=args.model, formats=args.formats, probability=args.probability,
-                        buffer=args.buffer, tiling=args.tiling, tile_size=args.tile_size, threshold=args.threshold)
+                        reference=args.reference, buffer=args.buffer, tiling=args.tiling, tile_size=args.tile_size,
+                        threshold=args.threshold)
 
 
 def tile_progress(label):

@@ -1,0 +1,74 @@
+"""The network's input channels: which ones exist, how the engine builds them, and how the model
+scales them. A model's metadata lists its channels by name ("inputs"); the engine builds exactly
+those, so a model trained on other inputs needs no change here beyond a new name.
+
+Every channel is a per-pixel function of the map, its latitude and the clear-sky reference, so a
+valid-padding U-Net stays translation-equivariant and seamless tiling stays exact.
+"""
+import numpy as np
+
+from .errors import CloudmaskError
+
+# name -> the factor the model's first layer multiplies it by (the model normalises its own inputs)
+CHANNELS = {
+    "red": 1 / 255.0, "green": 1 / 255.0, "blue": 1 / 255.0,   # the MDGM, 0..255
+    "latitude": 1 / 90.0,                                        # degrees
+    "blue_red": 1.0,                                             # the map's blue / red
+    "clearsky_blue_red": 1.0,                                    # the clear-sky reference's blue / red
+    "clearsky_blue": 1 / 255.0,                                  # the clear-sky reference's blue
+}
+CLEARSKY_CHANNELS = ("clearsky_blue_red", "clearsky_blue")
+RGB = ("red", "green", "blue")
+# The names older model files use for their inputs.
+LEGACY_INPUTS = {"rgb": RGB, "rgb+latitude": RGB + ("latitude",)}
+CLEARSKY_INPUTS = RGB + ("latitude", "blue_red") + CLEARSKY_CHANNELS
+
+
+def channel_names(inputs, path=None):
+    """The channel names of a model's "inputs" metadata (a list of names, or a legacy alias)."""
+    if isinstance(inputs, str):
+        if inputs not in LEGACY_INPUTS:
+            raise CloudmaskError(path, f"model metadata inputs = {inputs!r}; known: {', '.join(LEGACY_INPUTS)} "
+                                       "or a list of channel names")
+        return LEGACY_INPUTS[inputs]
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise CloudmaskError(path, f"model metadata inputs = {inputs!r} is not a list of channel names")
+    unknown = [name for name in inputs if name not in CHANNELS]
+    if unknown:
+        raise CloudmaskError(path, f"model metadata names unknown input channels {', '.join(map(str, unknown))}; "
+                                   f"known: {', '.join(CHANNELS)}")
+    return tuple(inputs)
+
+
+def needs_clearsky(names):
+    return any(name in CLEARSKY_CHANNELS for name in names)
+
+
+def scales(names):
+    return [CHANNELS[name] for name in names]
+
+
+def build_channels(names, rgb, latitude, clearsky=None):
+    """(rows, cols, len(names)) float32 from padded arrays: `rgb` (rows, cols, 3), `latitude` per row
+    (degrees) and `clearsky` [blue/red, blue] (NaN where the reference has too few sols: there the
+    map's own value stands in, so that pixel looks like its reference)."""
+    if needs_clearsky(names) and clearsky is None:
+        raise CloudmaskError(None, "this model needs a clear-sky reference")
+    out = np.empty(rgb.shape[:2] + (len(names),), np.float32)
+    ratio = None
+    for i, name in enumerate(names):
+        if name in RGB:
+            out[..., i] = rgb[..., RGB.index(name)]
+        elif name == "latitude":
+            out[..., i] = latitude[:, None]
+        elif name in ("blue_red", "clearsky_blue_red"):
+            if ratio is None:
+                ratio = rgb[..., 2].astype(np.float32) / np.maximum(rgb[..., 0], 1).astype(np.float32)
+            out[..., i] = ratio if name == "blue_red" else _filled(clearsky[0], ratio)
+        elif name == "clearsky_blue":
+            out[..., i] = _filled(clearsky[1], rgb[..., 2])
+    return out
+
+
+def _filled(reference, own):
+    return np.where(np.isnan(reference), own, reference).astype(np.float32)

@@ -1,0 +1,225 @@
+"""The clear-sky reference map and the reference-aware model: the statistic, the file, the network's
+inputs, and how predict and batch take a reference."""
+import json
+
+import numpy as np
+import pytest
+
+from mars_cloudmask_plugin import grid
+from mars_cloudmask_plugin.clearsky import (build_clearsky, folder_clearsky, percentile_with_missing,
+                                            read_clearsky, read_clearsky_info)
+from mars_cloudmask_plugin.errors import CloudmaskError
+from mars_cloudmask_plugin.inputs import CLEARSKY_INPUTS, build_channels
+
+
+def test_percentile_skips_missing_values_and_interpolates_like_numpy():
+    nan = np.nan
+    stack = np.array([[1.0, nan, 4.0], [nan, nan, 2.0], [3.0, nan, nan], [5.0, nan, 6.0]], np.float32)
+    value, count = percentile_with_missing(stack, 20)
+    # pixel 0: values 1, 3, 5 -> position 0.4 between 1 and 3 = 1.8; pixel 1: none; pixel 2: 2, 4, 6 -> 2.8
+    np.testing.assert_allclose(value[[0, 2]], [1.8, 2.8], rtol=1e-6)
+    assert np.isnan(value[1]) and count.tolist() == [3, 0, 3]
+    rng = np.random.default_rng(0)
+    big = rng.random((9, 50, 40)).astype(np.float32)
+    big[rng.random(big.shape) < 0.3] = np.nan
+    big[:, 0, 0] = np.nan
+    for q in (0, 20, 50, 100):
+        got, _ = percentile_with_missing(big, q)
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+            expected = np.nanpercentile(big, q, axis=0)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, equal_nan=True)
+
+
+@pytest.fixture
+def subphase(tmp_path, jpeg_writer):
+    """Four sols of P03 (Ls 150-156) whose maps differ by a known blue step; sol k has no data in
+    columns 0..100k (black), so the count of sols with data varies along the equator."""
+    folder = tmp_path / "archive" / "P03"
+    rgb = np.full((grid.HEIGHT, grid.WIDTH, 3), 80, np.uint8)
+    rgb[..., 2] = 60
+    for k in range(4):
+        sol = rgb.copy()
+        sol[..., 2] = 60 + 20 * k          # blue 60, 80, 100, 120; red 80
+        sol[:, :100 * k] = 0               # no data west of column 100k
+        jpeg_writer(folder / f"P03_day0{k + 1}_zequat.jpg", sol)
+        with open(folder / "P03_ls.txt", "a") as table:
+            table.write(f"P03_day0{k + 1}       28       {150 + 2 * k:.3f}\n")
+    return folder
+
+
+def test_reference_holds_the_percentile_of_the_sols_with_data_and_their_count(subphase, tmp_path):
+    paths = sorted(subphase.glob("*.jpg"))
+    info = build_clearsky(paths, tmp_path / "ref.tif", percentile=20, min_sols=2)
+    reference = read_clearsky(info.path)
+    row = 900
+    # column 350: all four sols have data: blue 60, 80, 100, 120 -> p20 at position 0.6 = 72
+    assert reference.blue[row, 350] == pytest.approx(72, abs=1.5)        # JPEG rounding of the synthetic maps
+    assert reference.blue_red[row, 350] == pytest.approx(72 / 80, abs=0.02)
+    # column 250: sols 1-3 (blue 60, 80, 100) -> 68; column 50: sol 1 alone -> below min_sols: nodata
+    assert reference.blue[row, 250] == pytest.approx(68, abs=1.5)
+    assert np.isnan(reference.blue[row, 50]) and np.isnan(reference.blue_red[row, 50])
+    import rasterio
+    with rasterio.open(info.path) as src:
+        counts = src.read(3)[row, [50, 150, 250, 350]]
+        tags = src.tags()
+        assert src.crs.to_wkt() and src.transform.almost_equals(grid.affine_transform())
+    assert counts.tolist() == [1, 2, 3, 4]
+    assert tags["SOLS"] == "P03_day01,P03_day02,P03_day03,P03_day04" and tags["STATISTIC"] == "percentile 20"
+    assert (float(tags["LS_MIN"]), float(tags["LS_MAX"])) == (150, 156)
+    assert read_clearsky_info(info.path).label == "ref.tif (4 sols, Ls 150-156, p20)"
+
+
+def test_reference_build_reads_each_map_once_and_names_the_sol_without_ls(subphase, tmp_path):
+    (subphase / "P03_day09_zequat.jpg").write_bytes((subphase / "P03_day01_zequat.jpg").read_bytes())
+    with pytest.raises(CloudmaskError, match="P03_day09"):
+        build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif")
+    assert not (tmp_path / "ref.tif").exists()
+    info = build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif", skip_bad=True)
+    assert info.left_out == ("P03_day09",) and len(info.sols) == 4
+
+
+def test_folder_reference_is_cached_and_rebuilt_when_the_folder_gains_a_sol(subphase, tmp_path, jpeg_writer):
+    cache = tmp_path / "cache"
+    first = folder_clearsky(subphase, cache)
+    assert first.path.name == "P03_clearsky.tif"
+    stamp = first.path.stat().st_mtime_ns
+    assert folder_clearsky(subphase, cache).path.stat().st_mtime_ns == stamp          # reused
+    (subphase / "P03_day05_zequat.jpg").write_bytes((subphase / "P03_day04_zequat.jpg").read_bytes())
+    with open(subphase / "P03_ls.txt", "a") as table:
+        table.write("P03_day05       28       158.000\n")
+    again = folder_clearsky(subphase, cache)
+    assert len(again.sols) == 5 and again.ls_max == 158
+
+
+def test_clearsky_channels_fall_back_to_the_maps_own_colour_where_the_reference_has_none():
+    rgb = np.array([[[100, 50, 80], [100, 50, 120]]], np.uint8)
+    reference = [np.array([[0.7, np.nan]], np.float32), np.array([[70.0, np.nan]], np.float32)]
+    out = build_channels(CLEARSKY_INPUTS, rgb, np.array([10.0], np.float32), reference)
+    names = list(CLEARSKY_INPUTS)
+    assert out.shape == (1, 2, 7)
+    assert out[0, 0, names.index("clearsky_blue_red")] == pytest.approx(0.7)
+    assert out[0, 1, names.index("clearsky_blue_red")] == pytest.approx(1.2)    # the map's own 120 / 100
+    assert out[0, 1, names.index("clearsky_blue")] == 120 and out[0, 0, names.index("latitude")] == 10
+    with pytest.raises(CloudmaskError, match="clear-sky reference"):
+        build_channels(CLEARSKY_INPUTS, rgb, np.array([10.0], np.float32), None)
+
+
+@pytest.fixture(scope="module")
+def clearsky_model_path(tmp_path_factory):
+    import keras
+    from mars_cloudmask_plugin.model import model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet
+    keras.utils.set_random_seed(3)
+    km = build_unet(width=2, inputs=CLEARSKY_INPUTS)
+    path = tmp_path_factory.mktemp("clearsky_model") / "tiny_clearsky.keras"
+    meta = model_metadata(km, name="tiny-clearsky", version="test", width=2, tile_size=316, threshold=0.5,
+                          inputs=CLEARSKY_INPUTS)
+    return save_model(km, path, meta, include_optimizer=False)
+
+
+def test_seamless_tiling_stays_exact_with_the_reference_inputs(subphase, tmp_path, clearsky_model_path):
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.pipeline import make_cloudmask
+    model = load_model(clearsky_model_path)
+    assert model.needs_clearsky and model.channels == CLEARSKY_INPUTS
+    clearsky = read_clearsky(build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif").path)
+    mdgm = subphase / "P03_day04_zequat.jpg"
+    whole = make_cloudmask(mdgm, model, tile_size=None, clearsky=clearsky)
+    tiled = make_cloudmask(mdgm, model, tile_size=316, clearsky=clearsky)
+    assert len(tiled.layout.offsets) > 10
+    np.testing.assert_allclose(whole.prob_area, tiled.prob_area, atol=2e-5)
+    assert whole.tags()["REFERENCE"] == "ref.tif (4 sols, Ls 150-156, p20)"
+
+
+def test_predict_takes_a_reference_and_refuses_one_on_another_grid_or_season(cli, subphase, tmp_path,
+                                                                              clearsky_model_path, tiny_model_path):
+    ref = tmp_path / "P03_ref.tif"
+    rc, out, err = cli("reference", "--root", str(subphase), "--out", str(ref))
+    assert rc == 0 and "4 sols" in out, err
+    mdgm = subphase / "P03_day02_zequat.jpg"
+    args = ("predict", str(mdgm), "--model", str(clearsky_model_path), "--out-dir", str(tmp_path / "o"),
+            "--formats", "tif", "--tile-size", "316")
+    rc, out, err = cli(*args, "--reference", str(ref))
+    assert rc == 0, err
+    import rasterio
+    with rasterio.open(tmp_path / "o" / "P03_day02_zequat_cloudmask.tif") as src:
+        assert src.tags()["REFERENCE"].startswith("P03_ref.tif (4 sols") and src.tags()["MODEL"] == "tiny-clearsky test"
+    rc, _, err = cli(*args, "--overwrite", "--reference", str(mdgm))              # a JPEG without georeferencing
+    assert rc == 1 and "clear-sky reference" in err and str(mdgm) in err and "Traceback" not in err
+    wrong = tmp_path / "wrong_grid.tif"
+    import rasterio.transform
+    with rasterio.open(wrong, "w", driver="GTiff", width=grid.WIDTH, height=grid.HEIGHT, count=3, dtype="float32",
+                       transform=rasterio.transform.from_origin(0, 90, 0.1, 0.1)) as dst:
+        dst.write(np.zeros((3, grid.HEIGHT, grid.WIDTH), np.float32))
+    rc, _, err = cli(*args, "--overwrite", "--reference", str(wrong))
+    assert rc == 1 and "another grid" in err and "wrong_grid.tif" in err
+    far = tmp_path / "far.tif"
+    build_clearsky(sorted(subphase.glob("*.jpg")), far)
+    tags = read_clearsky_info(far)
+    import rasterio
+    with rasterio.open(far, "r+") as dst:                 # the same maps, told they were taken at Ls 250-256
+        dst.update_tags(LS_MIN="250", LS_MAX="256")
+    rc, _, err = cli(*args, "--overwrite", "--reference", str(far))
+    assert rc == 1 and "degrees of Ls from P03_day02" in err and tags.sols
+    rc, _, err = cli(*args, "--overwrite")                                          # no reference
+    assert rc == 1 and "needs a clear-sky reference" in err
+    rc, _, err = cli("predict", str(mdgm), "--model", str(tiny_model_path), "--reference", str(ref),
+                     "--out-dir", str(tmp_path / "o"), "--overwrite")
+    assert rc == 1 and "does not use a clear-sky reference" in err
+
+
+def test_batch_reference_auto_builds_one_reference_per_subphase_and_reuses_it_on_resume(
+        cli, subphase, make_mdgm, tmp_path, clearsky_model_path):
+    root = subphase.parent
+    for day in (1, 2, 3):
+        make_mdgm(f"P04_day0{day}", ls=160.0 + day, seed=day, folder=root / "P04")
+    out = tmp_path / "masks"
+    args = ("batch", str(root), "--out-dir", str(out), "--reference", "auto", "--model", str(clearsky_model_path),
+            "--formats", "tif", "--tile-size", "whole")
+    rc, stdout, err = cli(*args)
+    assert rc == 0, err
+    assert "7 done, 0 skipped" in stdout
+    references = sorted(p.relative_to(out).as_posix() for p in out.rglob("*_clearsky.tif"))
+    assert references == ["P03/P03_clearsky.tif", "P04/P04_clearsky.tif"]
+    import rasterio
+    with rasterio.open(out / "P04" / "P04_day02_zequat_cloudmask.tif") as src:
+        assert src.tags()["REFERENCE"] == "P04_clearsky.tif (3 sols, Ls 161-163, p20)"
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*_clearsky.tif")}
+    rc, stdout, err = cli(*args)
+    assert rc == 0 and "0 done, 7 skipped" in stdout, err
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*_clearsky.tif")} == stamps
+    # without a reference the same folder is other work: the single-map run does not count them as done
+    rc, stdout, err = cli("batch", str(root), "--out-dir", str(out), "--reference", str(out / "P03" / "P03_clearsky.tif"),
+                          "--model", str(clearsky_model_path), "--formats", "tif", "--tile-size", "whole")
+    assert "REFERENCE" in stdout and "P04" in stdout     # P04 redone with P03's reference (Ls 150-156, within 30)
+
+
+def test_predict_refuses_reference_auto(cli, make_mdgm, tmp_path):
+    rc, _, err = cli("predict", str(make_mdgm()), "--reference", "auto", "--out-dir", str(tmp_path))
+    assert rc == 1 and "goes with batch" in err
+
+
+def test_a_tiny_reference_aware_model_trains_end_to_end_in_stages(tmp_path, subphase, jpeg_writer):
+    from mars_cloudmask_lab.train import TrainConfig, train
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.writers import write_netcdf
+    ref_dir = tmp_path / "labels"
+    ref_dir.mkdir()
+    for path in sorted(subphase.glob("*.jpg")):
+        day = path.name[:9].replace("_", "")
+        labels = np.zeros((grid.HEIGHT, grid.WIDTH), np.int16)
+        labels[:, 2000:2200] = 1
+        write_netcdf(ref_dir / f"cloudmask_{day}.ncdf", labels)
+    config = TrainConfig(mdgm_dir=str(subphase), reference_dir=str(ref_dir), train_days=["P03_day01", "P03_day02"],
+                         val_days=["P03_day03"], width=2, patch=220, batch=2, learning_rate=0.01, seed=1,
+                         inputs=list(CLEARSKY_INPUTS), recalibration_batches=1, clearsky_min_sols=1,
+                         stages=[{"epochs": 1, "steps_per_epoch": 2},
+                                 {"epochs": 1, "steps_per_epoch": 2, "freeze_batchnorm": True,
+                                  "recalibration_batches": 0}])
+    final = train(config, tmp_path / "run", log=lambda line: None)
+    model = load_model(final)
+    assert model.needs_clearsky and model.metadata["stages"] == 2
+    assert model.metadata["clearsky"]["statistic"] == "percentile 20"
+    assert (tmp_path / "run" / "stage2" / "final.keras").exists()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["stages"][1]["freeze_batchnorm"] is True
+    assert sorted(p.name for p in (tmp_path / "run" / "clearsky").iterdir()) == ["P03_clearsky.tif"]
