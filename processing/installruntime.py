@@ -41,9 +41,10 @@ advanced folder parameter choose another, e.g. an existing environment with Tens
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add(QgsProcessingParameterEnum(self.BUILD, tr("TensorFlow build"), options=[
-            tr("Automatic: the CUDA build where an NVIDIA GPU answers nvidia-smi, else the CPU build"),
-            tr("CPU build (tensorflow-cpu)"), tr("CUDA build for NVIDIA GPUs (tensorflow[and-cuda], Linux)")],
-            defaultValue=0), "Which TensorFlow to install; both are the version this plugin pins.")
+            tr("Automatic (CUDA where an NVIDIA GPU answers)"), tr("CPU (tensorflow-cpu)"),
+            tr("CUDA, NVIDIA GPUs on Linux (tensorflow[and-cuda])")], defaultValue=0),
+            "Which TensorFlow to install, both at the version this plugin pins. Automatic: the CUDA build where "
+            "nvidia-smi answers, else the CPU build (about a third of the download).")
         self.add(QgsProcessingParameterFile(self.FOLDER, tr("Environment folder"),
                                             behavior=QgsProcessingParameterFile.Folder, optional=True),
                  f"Where the environment goes (a new or empty folder, or an environment made before). Empty: "

@@ -101,9 +101,31 @@ def shoot(result):
         result["screenshot"] = str(OUT / "desktop.png") if image.save(str(OUT / "desktop.png"), "PNG") else None
     except Exception:  # noqa: BLE001
         result["error"] = (result.get("error") or "") + traceback.format_exc()
+    open_install_dialog(result)
     result["seconds_since_start"] = round(time.monotonic() - STARTED, 1)
     finish(result)
     QgsProject.instance().setDirty(False)
+
+
+def open_install_dialog(result):
+    """Plugins > Mars Cloudmask > Install the network runtime...: its dialog opens (modal); record its
+    title, take its picture and close it without running."""
+    def grab():
+        from qgis.PyQt.QtWidgets import QDialog
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+        result["dialogs"] = [w.windowTitle() for w in dialogs]
+        dialog = next((w for w in dialogs if "network runtime" in w.windowTitle()), None)
+        result["install_dialog"] = dialog.windowTitle() if dialog else None
+        if dialog is not None:
+            dialog.grab().save(str(OUT / "install_dialog.png"), "PNG")
+        for w in dialogs:
+            w.reject()
+    try:
+        menu = next(a.menu() for a in iface.pluginMenu().actions() if a.menu() and "Mars Cloudmask" in a.text())
+        QTimer.singleShot(3000, grab)
+        next(a for a in menu.actions() if a.text().startswith("Install")).trigger()   # returns when closed
+    except Exception:  # noqa: BLE001
+        result["error"] = (result.get("error") or "") + traceback.format_exc()
 
 
 QTimer.singleShot(3000, run)      # let the desktop finish starting (plugins, toolbox) first

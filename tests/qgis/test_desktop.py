@@ -38,6 +38,7 @@ def test_the_desktop_runs_cloudmask_from_the_zip_and_shows_the_mask_on_mars(desk
     assert "error" not in result, result["error"]
     assert result["plugin_loaded"] and result["provider"] and result["can_execute"] == [True, ""]
     assert result["plugin_menu"] == ["Install the network runtime...", "Mars Cloudmask guide"]
+    assert result["install_dialog"].startswith("Install the network runtime")     # the menu opens its dialog
     assert result["project_crs"] == "IAU_2015:49900"
     layers = {layer["name"]: layer for layer in result["layers"]}
     mask = layers["P01_day10 cloud mask"]

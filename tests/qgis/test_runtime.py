@@ -120,3 +120,24 @@ def test_install_runtime_end_to_end_on_a_tiny_offline_package(run_alg, tmp_path,
     with pytest.raises(QgsProcessingException) as caught:
         run_alg("installruntime", {"FOLDER": str(folder), "REQUIREMENTS": f"--no-index --find-links {wheels} nosuch"})
     assert str(caught.value).startswith(f"{folder}: pip could not install") and "\n" not in str(caught.value)
+
+
+def test_batch_and_the_probability_step_run_in_the_worker_with_their_callbacks(
+        tensorflow_only_in_the_runtime, run_alg, archive, tiny_model_path, tmp_path, feedback_factory, read_band):
+    """Batch mode's per-sol reports (on_outcome) come back from the worker as they happen; the
+    modeler's probability step returns its result through the worker too."""
+    bad = tmp_path / "archive" / "P01" / "P01_day02_zequat.jpg"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not a jpeg")
+    (bad.parent / archive.name).symlink_to(archive)
+    (bad.parent / "P01_ls.txt").write_text((archive.parent / "P01_ls.txt").read_text())
+    feedback = feedback_factory()
+    result = run_alg("batchcloudmask", {"INPUT": str(bad.parent.parent), "OUTPUT": str(tmp_path / "masks"),
+                                        "MODEL": str(tiny_model_path), "FORMATS": [0]}, feedback=feedback)
+    assert (result["DONE"], result["SKIPPED"], result["FAILED"]) == (1, 0, 1) and str(bad) in result["FAILED_FILES"]
+    assert (tmp_path / "masks" / "P01" / "P01_day10_zequat_cloudmask.tif").exists()
+    assert any("P01_day10" in line for line in feedback.infos[1:-1])      # the sol's own line, before the summary
+    probability = run_alg("cloudprobability", {"INPUT": str(archive), "MODEL": str(tiny_model_path),
+                                               "OUTPUT": str(tmp_path / "prob.tif")})
+    assert probability["THRESHOLD"] == 0.5 and probability["LAT_NORTH"] > probability["LAT_SOUTH"]
+    assert read_band(probability["OUTPUT"])[0].dtype == np.float32
