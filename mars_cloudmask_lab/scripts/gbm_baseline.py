@@ -5,12 +5,19 @@ latitude), trained on the reference masks of P01 days 01-14 and scored on days 1
 pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
 
     .venv/bin/python mars_cloudmask_lab/scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
+        [--clearsky FILE | --clearsky-percentile P [--clearsky-cache DIR]]
 
 With --model it also scores the average of the two probabilities (a stacking check, not a product).
-Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes nothing.
+With a clear-sky reference (mars_cloudmask_plugin.clearsky: a file, or one built with folder_clearsky
+from every MDGM of the data's mdgm folder at percentile P, imagery only, no labels) it adds four
+features and their box means: the reference's blue/red and blue, and the map's blue/red and blue minus
+them; where the reference is missing the map's own value stands in (difference 0), as the engine does.
+Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes
+nothing (a reference built without --clearsky-cache goes to a temporary folder, removed at the end).
 """
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,12 +36,19 @@ BOX_SIZES = (5, 15, 45)
 TRAIN_DAYS, VAL_DAYS = "1-14", "15-18"
 
 
-def features(rgb, ratios=True):
+def features(rgb, ratios=True, clearsky=None):
     """(rows, cols, 21) float32: R, G, B, b/r, g/r, then each of those five box-averaged at 5, 15
     and 45 px (longitude wraps around the globe), then latitude in degrees; without `ratios`,
-    the same for R, G and B alone (13 features)."""
+    the same for R, G and B alone (13 features). With `clearsky` (a ClearSky) four more base
+    features, box-averaged as the others: the reference's b/r and b (the map's own where the
+    reference is NaN) and the map's b/r and b minus them (37 features, 33 without `ratios`)."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     base = [r, g, b] + ([b / np.maximum(r, 1), g / np.maximum(r, 1)] if ratios else [])
+    if clearsky is not None:
+        ratio = b / np.maximum(r, 1)
+        ref_ratio = np.where(np.isnan(clearsky.blue_red), ratio, clearsky.blue_red).astype(np.float32)
+        ref_blue = np.where(np.isnan(clearsky.blue), b, clearsky.blue).astype(np.float32)
+        base += [ref_ratio, ref_blue, ratio - ref_ratio, b - ref_blue]
     boxed = [ndimage.uniform_filter(f, size, mode=("nearest", "wrap")) for size in BOX_SIZES for f in base]
     lat = np.broadcast_to(grid.latitude_of_row(np.arange(rgb.shape[0])).astype(np.float32)[:, None], r.shape)
     return np.stack(base + boxed + [lat], axis=-1)
@@ -44,50 +58,85 @@ def scored_pixels(sol):
     return (sol.reference != grid.NODATA) & sol.data
 
 
-def training_set(paths, reference_dir, pixels, rng, ratios=True):
+def training_set(paths, reference_dir, pixels, rng, ratios=True, clearsky=None):
     """`pixels` scored pixels drawn evenly from the training sols: (features, labels)."""
     xs, ys = [], []
     for path in paths:
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
+        if clearsky is not None:
+            from mars_cloudmask_plugin.clearsky import check_season
+            check_season(clearsky.info, sol)
         rows, cols = np.nonzero(scored_pixels(sol))
         pick = rng.choice(rows.size, min(rows.size, pixels // len(paths)), replace=False)
-        xs.append(features(mdgm.rgb, ratios)[rows[pick], cols[pick]])
+        xs.append(features(mdgm.rgb, ratios, clearsky)[rows[pick], cols[pick]])
         ys.append(sol.reference[rows[pick], cols[pick]] == 1)
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def gbm_probability(classifier, sol, mdgm, ratios=True):
+def gbm_probability(classifier, sol, mdgm, ratios=True, clearsky=None):
     """Global probability raster, -999 where the pixel is not scored."""
     probability = np.full(sol.reference.shape, grid.NODATA, np.float32)
     where = scored_pixels(sol)
-    probability[where] = classifier.predict_proba(features(mdgm.rgb, ratios)[where])[:, 1]
+    probability[where] = classifier.predict_proba(features(mdgm.rgb, ratios, clearsky)[where])[:, 1]
     return probability
 
 
+def load_clearsky(args, scratch):
+    """The ClearSky of --clearsky, or of --clearsky-percentile built from every MDGM of the data's
+    mdgm folder (cached per percentile under --clearsky-cache, else in `scratch`); None without either."""
+    from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
+    if args.clearsky:
+        return read_clearsky(args.clearsky)
+    if args.clearsky_percentile is None:
+        return None
+    cache = Path(args.clearsky_cache or scratch) / f"p{args.clearsky_percentile:g}"
+    started = time.time()
+    info = folder_clearsky(args.data / "mdgm", cache, args.clearsky_percentile)
+    print(f"clear-sky reference {info.label} ready in {time.time() - started:.0f} s")
+    return read_clearsky(info.path)
+
+
 def main(argv=None):
-    from sklearn.ensemble import HistGradientBoostingClassifier
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="also score this U-Net and the average of both probabilities")
     ap.add_argument("--pixels", type=int, default=2_000_000, help="training pixels drawn from days 01-14")
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "P01")
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared" / "data" / "P01")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--without-ratios", action="store_true", help="leave out the blue/red and green/red features")
+    given = ap.add_mutually_exclusive_group()
+    given.add_argument("--clearsky", type=Path, metavar="FILE", help="add features from this clear-sky reference")
+    given.add_argument("--clearsky-percentile", type=float, metavar="P",
+                       help="add features from a clear-sky reference at percentile P of every MDGM in the data's mdgm folder")
+    ap.add_argument("--clearsky-cache", type=Path, metavar="DIR",
+                    help="keep the --clearsky-percentile reference in DIR/pP (reused); default: a temporary folder")
     args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="gbm-clearsky-") as scratch:
+        return run(args, load_clearsky(args, scratch))
+
+
+def run(args, clearsky):
+    from sklearn.ensemble import HistGradientBoostingClassifier
     reference_dir = args.data / "cloudmask"
+    if clearsky is not None:
+        print(f"clear-sky features from {clearsky.info.label}")
     started = time.time()
     ratios = not args.without_ratios
     x, y = training_set(select_mdgms(args.data / "mdgm", TRAIN_DAYS), reference_dir, args.pixels,
-                        np.random.default_rng(args.seed), ratios)
+                        np.random.default_rng(args.seed), ratios, clearsky)
     classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=63,
                                                 random_state=args.seed).fit(x, y)
     print(f"gradient boosting: {len(y):,} pixels of P01 days 01-14 ({y.mean():.1%} cloud), "
           f"{x.shape[1]} features, trained in {time.time() - started:.0f} s; threshold 0.5")
     unet = load_model(args.model) if args.model else None
+    gbm_label = "gradient boosting" + (f" + clear sky p{clearsky.info.percentile:g}" if clearsky is not None else "")
     totals = {}
     for path in select_mdgms(args.data / "mdgm", VAL_DAYS):
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
-        gbm = gbm_probability(classifier, sol, mdgm, ratios)
-        rows = {"gradient boosting": mask_from_probability(gbm, mdgm.rgb, 0.5)}
+        if clearsky is not None:
+            from mars_cloudmask_plugin.clearsky import check_season
+            check_season(clearsky.info, sol)
+        gbm = gbm_probability(classifier, sol, mdgm, ratios, clearsky)
+        rows = {gbm_label: mask_from_probability(gbm, mdgm.rgb, 0.5)}
         if unet:
             net = probability_on_sol(path, reference_dir, unet, buffer=-4.0, tile_size=None)[1]
             rows[f"U-Net {unet.label} (c = -4)"] = mask_from_probability(net, mdgm.rgb, unet.threshold)
