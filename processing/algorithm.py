@@ -67,12 +67,17 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     def canExecute(self):  # noqa: N802
         """True where QGIS's Python or the network runtime has the modules. The dialog shows the
         message as rich text: escaped (the `<` of numpy<2 does not eat the rest), the guide a link."""
-        problem = plan(self.MODULES).problem
+        problem = self.plan().problem
         return problem is None, as_rich_text(problem)
+
+    def plan(self):
+        """How this algorithm runs here: the network algorithms (they need TensorFlow and make their
+        engine call through run_engine) may use the runtime's worker; the others run in process."""
+        return plan(self.MODULES, worker="tensorflow" in self.MODULES)
 
     # -- running ---------------------------------------------------------------------------
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        self._plan, self._feedback = plan(self.MODULES), feedback
+        self._plan, self._feedback = self.plan(), feedback
         if self._plan.problem:
             raise QgsProcessingException(self._plan.problem)
         if self._plan.in_process and "keras" in self.MODULES:

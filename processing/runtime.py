@@ -89,12 +89,15 @@ class Plan:
         return self.python is None and self.problem is None
 
 
-def plan(modules):
-    """In process where QGIS's Python imports every module; else in the network runtime's worker
-    where that one does; else the message that says how to fix it."""
+def plan(modules, worker=True):
+    """In process where QGIS's Python imports every module; else (for algorithms that can use it,
+    `worker`) in the network runtime's worker where that one does; else the message that says how
+    to fix it."""
     missing = missing_modules(modules)
     if not missing:
         return Plan()
+    if not worker:
+        return Plan(problem=requirements_problem(missing))
     from ..mars_cloudmask_plugin.environment import probe, venv_python
     folder, source = runtime_folder()
     python = venv_python(folder)

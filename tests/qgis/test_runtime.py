@@ -25,7 +25,8 @@ def tensorflow_only_in_the_runtime(monkeypatch, plugin):
 
 
 def test_with_the_runtime_every_algorithm_can_execute_and_the_toolbox_warns_of_nothing(
-        provider, tensorflow_only_in_the_runtime):
+        plugin, tensorflow_only_in_the_runtime):
+    provider = plugin.provider      # (not the session fixture: a test of unload replaces the provider)
     assert provider.warningMessage() == ""
     assert all(a.canExecute() == (True, "") for a in provider.algorithms())
 
@@ -141,3 +142,16 @@ def test_batch_and_the_probability_step_run_in_the_worker_with_their_callbacks(
                                                "OUTPUT": str(tmp_path / "prob.tif")})
     assert probability["THRESHOLD"] == 0.5 and probability["LAT_NORTH"] > probability["LAT_SOUTH"]
     assert read_band(probability["OUTPUT"])[0].dtype == np.float32
+
+
+def test_only_the_network_algorithms_use_the_worker(plugin, monkeypatch):
+    """An algorithm without the network makes its engine call in process: a module QGIS's Python lacks
+    is a problem for it even where the runtime has it (the runtime cannot run it)."""
+    if not (VENV / "bin" / "python").is_file():
+        pytest.skip(f"no set-up virtual environment at {VENV}")
+    monkeypatch.setitem(sys.modules, "netCDF4", None)
+    monkeypatch.setenv("MARS_CLOUDMASK_RUNTIME", str(VENV))
+    by_name = {a.name(): a for a in plugin.provider.algorithms()}
+    assert by_name["cloudmask"].canExecute() == (True, "")            # in the worker, which has netCDF4
+    ok, message = by_name["mdadmask"].canExecute()
+    assert not ok and "python3-netcdf4" in message
