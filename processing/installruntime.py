@@ -22,8 +22,8 @@ class InstallRuntimeAlgorithm(EngineAlgorithm):
 Installs what the network needs, once: makes a private Python environment for the plugin (a
 virtual environment on QGIS's own Python that also sees its system packages, so NumPy, GDAL,
 rasterio and netCDF4 stay the system's) and puts the pinned TensorFlow and Keras into it with pip
-(a download of about 250 MB; about 1 GB for the CUDA build). pip's output shows in the log as it
-runs; Cancel stops it.
+(a download of about 250 MB; several GB for the CUDA build, with its CUDA libraries). pip's
+output shows in the log as it runs; Cancel stops it.
 
 Afterwards the algorithms that run the network (Cloud mask, Cloud probability, batch) run it in a
 worker process of that environment: progress, Cancel and error messages work as usual, and the

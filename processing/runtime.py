@@ -115,13 +115,14 @@ def install_hint(missing, folder=None):
         hints.append(f"Install {' '.join(system)} with apt-get (Debian/Ubuntu) or your system's package manager.")
     if set(missing) - set(SYSTEM_PACKAGES):
         folder = folder or runtime_folder()[0]
-        py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-        pins = " ".join(f"'{p}'" for p in pinned_requirements())
+        python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        cpu, cuda = pinned_requirements("cpu"), pinned_requirements("cuda")
+        pins = " ".join(f"'{p}'" for p in cpu)
         hints.append(f"Fix it in one click: run \"{INSTALL_ALGORITHM}\" (Processing Toolbox > Mars Cloudmask > "
-                     "Set-up, or Plugins > Mars Cloudmask); it puts TensorFlow (a download of about 250 MB, 1 GB "
-                     f"with GPU support) into {folder}, and the algorithms then run the network there. By hand "
-                     f"instead: /usr/bin/{py} -m venv --system-site-packages {folder} && {folder}/bin/pip install "
-                     f"{pins} (with an NVIDIA GPU 'tensorflow[and-cuda]' for tensorflow-cpu), or set {RUNTIME_ENV} "
+                     "Set-up, or Plugins > Mars Cloudmask); it puts TensorFlow (a download of about 250 MB, "
+                     f"several GB for the GPU build) into {folder}, and the algorithms then run the network there. By hand "
+                     f"instead: {python} -m venv --system-site-packages {folder} && {folder}/bin/pip install "
+                     f"{pins} (with an NVIDIA GPU: '{cuda[0]}' instead of '{cpu[0]}'), or set {RUNTIME_ENV} "
                      "to an environment that has them (e.g. a source checkout's .venv from scripts/setup.sh) "
                      "and restart QGIS.")
     return " ".join(hints + [f"Guide: {GUIDE_NAME} in the plugin folder."])
