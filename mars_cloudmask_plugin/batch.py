@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .archive import find_mdgms
 from .errors import Cancelled, CloudmaskError
-from .options import MaskOptions
+from .options import AUTO_REFERENCE, MaskOptions
 from .pipeline import make_products, output_paths
 from .resume import DONE, TODO, claimed, expected_tags, holder, output_state
 
@@ -18,8 +18,6 @@ class Job:
     outputs: dict          # product -> path
     reference: str = None  # this sol's clear-sky reference (batch --reference auto), over the run's
 
-
-AUTO_REFERENCE = "auto"
 
 
 def job_options(job, options):

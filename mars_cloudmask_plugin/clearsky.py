@@ -7,11 +7,12 @@ percentile over a subphase's sols is the surface as it looks without cloud; a ma
 tell bright frost from cloud, the difference to that reference can.
 
 Memory stays bounded whatever the number of sols: each MDGM is read once into a stack on disk
-(2 bytes per pixel per sol), then the statistic is taken block by block of rows.
+(3 bytes per pixel per sol), then the statistic is taken block by block of rows.
 
 GeoTIFF layout (float32, nodata -999 on the statistic bands where fewer than `min_sols` sols had
-data): band 1 blue/red, band 2 blue (0-255), band 3 the number of sols with data. Tags name the
-sols, their Ls range, the statistic and the bands.
+data): bands 1-3 red, green, blue (0-255: the clear-sky colour map of Mars, which QGIS shows in
+true colour), band 4 blue/red (the percentile of the ratio, not the ratio of percentiles), band 5
+the number of sols with data. Tags name the sols, their Ls range, the statistic and the bands.
 """
 import math
 import tempfile
@@ -25,14 +26,13 @@ from . import grid
 from .archive import find_sol, sol_name
 from .errors import Cancelled, CloudmaskError
 from .mdgm import has_data, read_mdgm
+from .options import DEFAULT_MIN_SOLS, DEFAULT_PERCENTILE
 from .raster import check_global_grid, read_error
 from .writers import check_writable_folder, write_geotiff
 
-# Chosen on the validation sols of P01 (days 15-18): the 20th percentile, as in the model issue's
-# measurement (the median scored the same; the 20th stays lower where a pixel is cloudy on many sols).
-DEFAULT_PERCENTILE = 20.0
-DEFAULT_MIN_SOLS = 3
-BANDS = ("blue_red", "blue", "sols")
+# DEFAULT_PERCENTILE, the 20th: chosen on the validation sols of P01 (days 15-18) with the
+# gradient-boosting baseline (docs/clearsky.md); low, so a pixel cloudy on many sols still shows its surface.
+BANDS = ("red", "green", "blue", "blue_red", "sols")
 FORMAT = "mars-cloudmask-clearsky/1"
 MAX_LS_GAP = 30.0       # degrees of Ls between a target sol and the reference's sols before it is refused
 BLOCK_ROWS = 64
@@ -106,10 +106,18 @@ def ls_range(values):
 
 def build_clearsky(mdgm_paths, output, percentile=DEFAULT_PERCENTILE, min_sols=DEFAULT_MIN_SOLS,
                    progress=None, cancel=None, skip_bad=False):
-    """MDGM files -> the clear-sky reference GeoTIFF at `output` (see the module's docstring);
-    returns its ClearSkyInfo. Every MDGM needs its Ls (the archive's Pxx_ls.txt). With `skip_bad`
-    (batch runs) an MDGM that cannot be read or has no Ls is left out instead of failing the build."""
-    paths = sorted({Path(p) for p in mdgm_paths}, key=lambda p: sol_name(p))
+    """MDGM files (or archive folders: every MDGM below them) -> the clear-sky reference GeoTIFF at
+    `output` (see the module's docstring); returns its ClearSkyInfo. Every MDGM needs its Ls (the
+    archive's Pxx_ls.txt). With `skip_bad` (batch runs) an MDGM that cannot be read or has no Ls is
+    left out instead of failing the build."""
+    from .archive import find_mdgms
+    paths = set()
+    for path in map(Path, mdgm_paths):
+        found = find_mdgms(path) if path.is_dir() else [path]
+        if not found:
+            raise CloudmaskError(path, "no MDGMs (*_zequat.jpg) in this folder or below")
+        paths.update(found)
+    paths = sorted(paths, key=sol_name)
     left_out = ()
     if skip_bad:
         left_out = tuple(sol_name(p) for p in paths if not _readable(p))
@@ -138,30 +146,27 @@ def build_clearsky(mdgm_paths, output, percentile=DEFAULT_PERCENTILE, min_sols=D
             raise Cancelled()
 
     with tempfile.TemporaryDirectory(prefix=".clearsky-", dir=output.parent) as scratch:
-        # Red and blue of every sol on disk (0 where no data): 2 bytes per pixel per sol.
+        # The colour of every sol on disk (0 where no data): 3 bytes per pixel per sol.
         stack = np.lib.format.open_memmap(Path(scratch) / "stack.npy", "w+", np.uint8,
-                                          (len(paths), grid.HEIGHT, grid.WIDTH, 2))
+                                          (len(paths), grid.HEIGHT, grid.WIDTH, 3))
         for i, path in enumerate(paths):
             rgb = read_mdgm(path).rgb
-            data = has_data(rgb)
-            stack[i, ..., 0] = np.where(data, rgb[..., 0], 0)
-            stack[i, ..., 1] = np.where(data, rgb[..., 2], 0)
-            del rgb, data
+            stack[i] = np.where(has_data(rgb)[..., None], rgb, 0)
+            del rgb
             tick()
-        bands = np.full((grid.HEIGHT, grid.WIDTH, 3), np.float32(grid.NODATA), np.float32)
+        bands = np.full((grid.HEIGHT, grid.WIDTH, len(BANDS)), np.float32(grid.NODATA), np.float32)
 
         def block(row0):
             rows = stack[:, row0:row0 + BLOCK_ROWS]
-            missing = rows[..., 1] == 0                  # has_data needs blue >= 30, so 0 is never data
-            ratio = np.where(missing, np.nan, rows[..., 1] / np.maximum(rows[..., 0], 1).astype(np.float32))
-            blue = np.where(missing, np.nan, rows[..., 1].astype(np.float32))
-            ratio_p, count = percentile_with_missing(ratio, percentile)
-            blue_p, _ = percentile_with_missing(blue, percentile)
-            enough = count >= min_sols
+            missing = rows[..., 2] == 0                  # has_data needs blue >= 30, so 0 is never data
+            channels = [rows[..., c].astype(np.float32) for c in range(3)]
+            channels.append(channels[2] / np.maximum(channels[0], 1))
             out = bands[row0:row0 + BLOCK_ROWS]
-            out[..., 0] = np.where(enough, ratio_p, grid.NODATA)
-            out[..., 1] = np.where(enough, blue_p, grid.NODATA)
-            out[..., 2] = count
+            for band, values in enumerate(channels):
+                values[missing] = np.nan
+                value, count = percentile_with_missing(values, percentile)
+                out[..., band] = np.where(count >= min_sols, value, grid.NODATA)
+            out[..., len(channels)] = count
 
         with ThreadPoolExecutor(2) as pool:    # np.sort releases the GIL: the blocks run side by side
             for _ in pool.map(block, range(0, grid.HEIGHT, BLOCK_ROWS)):
@@ -172,8 +177,8 @@ def build_clearsky(mdgm_paths, output, percentile=DEFAULT_PERCENTILE, min_sols=D
             "LS_MAX": f"{high:g}", "STATISTIC": f"percentile {float(percentile):g}", "PERCENTILE": f"{float(percentile):g}",
             "MIN_SOLS": int(min_sols), "BANDS": ",".join(BANDS), "LEFT_OUT": ",".join(left_out),
             "MARS_YEARS": ",".join(sorted({str(s.mars_year) for s in sols if s.mars_year is not None}))}
-    write_geotiff(output, bands, tags, descriptions=(f"blue/red, percentile {percentile:g}",
-                                                     f"blue, percentile {percentile:g}", "sols with data"))
+    write_geotiff(output, bands, tags, descriptions=tuple(f"{band}, percentile {percentile:g}" for band in
+                                                          ("red", "green", "blue", "blue/red")) + ("sols with data",))
     return ClearSkyInfo(output, tuple(names), low, high, float(percentile), int(min_sols), left_out)
 
 
@@ -224,7 +229,7 @@ def read_clearsky(path):
     import rasterio
     info = read_clearsky_info(path)
     with rasterio.open(info.path) as src:
-        ratio, blue = src.read(1), src.read(2)
+        ratio, blue = src.read(BANDS.index("blue_red") + 1), src.read(BANDS.index("blue") + 1)
     ratio[ratio == grid.NODATA] = np.nan
     blue[blue == grid.NODATA] = np.nan
     return ClearSky(info, ratio, blue)

@@ -19,7 +19,10 @@ DEFAULT_TILING = MODES[0]
 DEFAULT_TILE_SIZE = "auto"
 BUFFER_RANGE = (-30.0, 30.0)   # any Ls keeps latitudes between the bounds for c in this range
 TILE_SIZE_WORDS = ("auto", "live", "model", "whole")
-QGIS_TILE_SIZE = "live"     # QGIS's default: strips whose progress moves (the CLI keeps "auto", the fastest)
+QGIS_TILE_SIZE = "live"
+DEFAULT_PERCENTILE = 20.0   # the clear-sky reference's per-pixel statistic (clearsky.py says why)
+DEFAULT_MIN_SOLS = 3        # fewer sols with data: no reference at that pixel
+AUTO_REFERENCE = "auto"     # batch: one clear-sky reference per archive folder     # QGIS's default: strips whose progress moves (the CLI keeps "auto", the fastest)
 
 
 @dataclass(frozen=True)

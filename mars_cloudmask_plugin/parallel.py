@@ -13,10 +13,9 @@ import os
 import uuid
 from dataclasses import dataclass, field
 
-from .batch import AUTO_REFERENCE, Outcome, failures_report, job_options, plan_jobs, run_job, skipped, \
-    with_folder_references
+from .batch import Outcome, failures_report, job_options, plan_jobs, run_job, skipped, with_folder_references
 from .errors import Cancelled, CloudmaskError
-from .options import MaskOptions
+from .options import AUTO_REFERENCE, MaskOptions
 from .resume import DONE, expected_tags, output_state, sweep_partials
 from .writers import check_writable_folder
 

@@ -16,7 +16,7 @@ from .bounds import DEFAULT_BUFFER
 from .crop import pad_area, prediction_area
 from .mdgm import Mdgm, has_data, read_mdgm
 from .errors import CloudmaskError
-from .options import DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
+from .options import AUTO_REFERENCE, DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles, strip_tile, whole_area_tile
 from .writers import atomic_outputs, check_writable_folder, geotiff_to, mdgm_vrt_to, netcdf_mask_to
@@ -216,7 +216,7 @@ def load_clearsky_for(options, sol):
     if not options.reference:
         return None
     from .clearsky import check_season, read_clearsky_info, read_clearsky
-    if options.reference == "auto":
+    if options.reference == AUTO_REFERENCE:
         raise CloudmaskError(None, "--reference auto goes with batch (one reference per archive folder); "
                                    "give one sol a reference file")
     check_season(read_clearsky_info(options.reference), sol)    # before reading the bands

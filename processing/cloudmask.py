@@ -29,6 +29,10 @@ pixel for pixel. The GeoTIFF carries Ls, Mars year, source file and model versio
 Optional outputs: the same mask as CF-1.8 NetCDF (the layout of the reference masks, on the Mars
 sphere) and the float32 cloud probability.
 
+With a clear-sky reference of the sol's season ("Clear-sky reference from MDGMs"), the
+reference-aware model runs, which tells bright frost and ground from cloud better; without one,
+the single-map model.
+
 Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM. Use batch mode
 (or "Cloud masks for an archive folder") for many sols.
 """
@@ -37,7 +41,8 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
     LOAD_MDGM, OUTPUT_MDGM = "LOAD_MDGM", "OUTPUT_MDGM"
     CLOUD_FRACTION, VALID_FRACTION = "CLOUD_FRACTION", "VALID_FRACTION"
     LS, LAT_NORTH, LAT_SOUTH = options.LS.key, "LAT_NORTH", "LAT_SOUTH"
-    OPTIONS = (options.LS, options.BUFFER, options.TILING, options.MODEL, options.TILE_SIZE, options.THRESHOLD)
+    OPTIONS = (options.LS, options.BUFFER, options.TILING, options.REFERENCE, options.MODEL, options.TILE_SIZE,
+               options.THRESHOLD)
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add(mdgm_parameter(self.INPUT))

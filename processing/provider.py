@@ -3,6 +3,7 @@ from qgis.core import QgsProcessingProvider
 
 from .algorithm import ICON_PATH
 from .batchcloudmask import BatchCloudMaskAlgorithm
+from .clearskyreference import ClearSkyReferenceAlgorithm
 from .cloudfrequency import CloudFrequencyAlgorithm
 from .cloudinpolygons import CloudInPolygonsAlgorithm
 from .cloudmask import CloudMaskAlgorithm
@@ -19,7 +20,7 @@ from .translate import tr
 from .zonalclimatology import ZonalClimatologyAlgorithm
 
 ALGORITHMS = (GeoreferenceMdgmAlgorithm, PolarCropAlgorithm, CloudProbabilityAlgorithm, PostFilterAlgorithm,
-              CloudMaskAlgorithm, BatchCloudMaskAlgorithm, CloudFrequencyAlgorithm, ZonalClimatologyAlgorithm, CloudSeriesAlgorithm,
+              CloudMaskAlgorithm, BatchCloudMaskAlgorithm, ClearSkyReferenceAlgorithm, CloudFrequencyAlgorithm, ZonalClimatologyAlgorithm, CloudSeriesAlgorithm,
               CloudInPolygonsAlgorithm, MdadBoxesAlgorithm, MdadMaskAlgorithm, InstallRuntimeAlgorithm)
 
 

@@ -4,6 +4,8 @@ QGIS version that made them. Run: QT_QPA_PLATFORM=offscreen .venv/bin/python scr
 cloudmask.qml: paletted legend cloud (1, cyan) / clear (0, a blue veil that shows on the map) / invalid (-999, grey).
 probability.qml: colour ramp 0..1 (blues to white), -999 transparent.
 frequency.qml: band 1 (cloud frequency) 0..1, white to deep purple, -999 transparent.
+clearsky.qml: the clear-sky reference in true colour (bands 1-3, red, green, blue, each 0..255 stretched
+the same for every reference, so two subphases' references compare by eye), -999 transparent.
 """
 import sys
 import tempfile
@@ -16,9 +18,9 @@ STYLES = REPO / "styles"
 
 
 def main():
-    from qgis.core import (QgsApplication, QgsColorRampShader, QgsGradientColorRamp, QgsGradientStop,
-                           QgsPalettedRasterRenderer, QgsRasterLayer, QgsRasterShader,
-                           QgsSingleBandPseudoColorRenderer)
+    from qgis.core import (QgsApplication, QgsColorRampShader, QgsContrastEnhancement, QgsGradientColorRamp,
+                           QgsGradientStop, QgsMultiBandColorRenderer, QgsPalettedRasterRenderer, QgsRasterLayer,
+                           QgsRasterShader, QgsSingleBandPseudoColorRenderer)
     from qgis.PyQt.QtGui import QColor
     from mars_cloudmask_plugin import writers
 
@@ -67,6 +69,20 @@ def main():
         renderer.setClassificationMax(1.0)
         layer.setRenderer(renderer)
         _save(layer, STYLES / "frequency.qml")
+        del layer
+
+        sky_tif = writers.write_geotiff(Path(tmp) / "clearsky.tif", np.zeros((1801, 3600, 5), np.float32))
+        layer = QgsRasterLayer(str(sky_tif), "clear-sky reference")
+        renderer = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
+        for band, setter in ((1, renderer.setRedContrastEnhancement), (2, renderer.setGreenContrastEnhancement),
+                             (3, renderer.setBlueContrastEnhancement)):
+            stretch = QgsContrastEnhancement(layer.dataProvider().dataType(band))
+            stretch.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+            stretch.setMinimumValue(0.0)
+            stretch.setMaximumValue(255.0)
+            setter(stretch)
+        layer.setRenderer(renderer)
+        _save(layer, STYLES / "clearsky.qml")
         del layer
     app.exitQgis()
 

@@ -51,6 +51,22 @@ def tiny_model_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_clearsky_model_path(tmp_path_factory):
+    """A random-weight width-2 reference-aware U-Net (the map, latitude, blue/red and the clear-sky
+    reference's channels): tests the plumbing of the reference, not the skill."""
+    import keras
+    from mars_cloudmask_plugin.inputs import CLEARSKY_INPUTS
+    from mars_cloudmask_plugin.model import model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet
+    keras.utils.set_random_seed(3)
+    km = build_unet(width=2, inputs=CLEARSKY_INPUTS)
+    path = tmp_path_factory.mktemp("clearsky_model") / "tiny_clearsky.keras"
+    meta = model_metadata(km, name="tiny-clearsky", version="test", width=2, tile_size=TINY_TILE, threshold=0.5,
+                          inputs=CLEARSKY_INPUTS)
+    return save_model(km, path, meta, include_optimizer=False)
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
     from mars_cloudmask_plugin.model import load_model
     return load_model(tiny_model_path)

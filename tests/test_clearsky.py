@@ -60,7 +60,8 @@ def test_reference_holds_the_percentile_of_the_sols_with_data_and_their_count(su
     assert np.isnan(reference.blue[row, 50]) and np.isnan(reference.blue_red[row, 50])
     import rasterio
     with rasterio.open(info.path) as src:
-        counts = src.read(3)[row, [50, 150, 250, 350]]
+        counts = src.read(5)[row, [50, 150, 250, 350]]
+        assert src.read(1)[row, 350] == pytest.approx(80, abs=1.5) and src.descriptions[3] == "blue/red, percentile 20"
         tags = src.tags()
         assert src.crs.to_wkt() and src.transform.almost_equals(grid.affine_transform())
     assert counts.tolist() == [1, 2, 3, 4]
@@ -105,16 +106,8 @@ def test_clearsky_channels_fall_back_to_the_maps_own_colour_where_the_reference_
 
 
 @pytest.fixture(scope="module")
-def clearsky_model_path(tmp_path_factory):
-    import keras
-    from mars_cloudmask_plugin.model import model_metadata, save_model
-    from mars_cloudmask_plugin.unet import build_unet
-    keras.utils.set_random_seed(3)
-    km = build_unet(width=2, inputs=CLEARSKY_INPUTS)
-    path = tmp_path_factory.mktemp("clearsky_model") / "tiny_clearsky.keras"
-    meta = model_metadata(km, name="tiny-clearsky", version="test", width=2, tile_size=316, threshold=0.5,
-                          inputs=CLEARSKY_INPUTS)
-    return save_model(km, path, meta, include_optimizer=False)
+def clearsky_model_path(tiny_clearsky_model_path):
+    return tiny_clearsky_model_path
 
 
 def test_seamless_tiling_stays_exact_with_the_reference_inputs(subphase, tmp_path, clearsky_model_path):

@@ -1,8 +1,8 @@
 """mars-cloudmask reference MDGM... | --root DIR --out FILE.tif : the clear-sky reference map of a set of sols."""
 from pathlib import Path
 
-from ..archive import find_mdgms
-from ..clearsky import DEFAULT_MIN_SOLS, DEFAULT_PERCENTILE, build_clearsky
+from ..clearsky import build_clearsky
+from ..options import DEFAULT_MIN_SOLS, DEFAULT_PERCENTILE
 from ..errors import CloudmaskError
 from . import tile_progress
 
@@ -32,10 +32,9 @@ def run(args):
         raise CloudmaskError(args.out, "the reference is a GeoTIFF: use a .tif name")
     if args.out.exists() and not args.overwrite:
         raise CloudmaskError(args.out, "exists (use --overwrite to replace it)")
-    paths = find_mdgms(args.root) if args.root else args.mdgm
-    if args.root and not paths:
-        raise CloudmaskError(args.root, "no MDGMs (*_zequat.jpg) in this folder or below")
-    info = build_clearsky(paths, args.out, args.percentile, args.min_sols, progress=tile_progress(args.out.name))
+    if args.root and not args.root.is_dir():
+        raise CloudmaskError(args.root, "archive folder not found")
+    info = build_clearsky([args.root] if args.root else args.mdgm, args.out, args.percentile, args.min_sols, progress=tile_progress(args.out.name))
     print(f"{info.path}: {len(info.sols)} sols ({info.sols[0]} .. {info.sols[-1]}), Ls {info.ls_min:g}-{info.ls_max:g}, "
           f"percentile {info.percentile:g}, nodata below {info.min_sols} sols")
     return 0

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED_MODEL = REPO / "models" / "mars_cloudmask_unet.keras"
 PROVIDER_ID = "marscloudmask"
 GRID_TRANSFORM = (0.1, 0.0, -180.05, 0.0, -0.1, 90.05)
-ALGORITHM_IDS = ("georeferencemdgm", "polarcrop", "cloudprobability", "postfilter", "cloudmask", "batchcloudmask", "cloudfrequency",
+ALGORITHM_IDS = ("georeferencemdgm", "polarcrop", "cloudprobability", "postfilter", "cloudmask", "batchcloudmask", "clearskyreference", "cloudfrequency",
                  "zonalclimatology", "cloudseries", "cloudinpolygons", "mdadboxes", "mdadmask", "installruntime")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
