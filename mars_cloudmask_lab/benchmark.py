@@ -58,7 +58,7 @@ def run_child(spec, timeout=None):
 def child_main(spec_json):
     spec = json.loads(spec_json)
     result = {"peak": measure_peak, "mdgm": measure_mdgm, "bulk": measure_bulk,
-              "frequency": measure_frequency}[spec.pop("kind")](**spec)
+              "frequency": measure_frequency, "clearsky": measure_clearsky}[spec.pop("kind")](**spec)
     result["peak_rss_bytes"] = peak_rss_bytes()
     print(RESULT_MARK + json.dumps(result), flush=True)
 
@@ -167,8 +167,10 @@ def random_model(width, tile_size=668, depth=4):
     return CloudModel(km, meta, Path(f"random-w{width}.keras"))
 
 
-def measure_mdgm(mdgm, tiling="seamless", tile_size="auto", model=None, random_width=None, repeat=3, write=True):
-    """One cold run (traces the graph) then `repeat` warm runs of one MDGM, read to written."""
+def measure_mdgm(mdgm, tiling="seamless", tile_size="auto", model=None, random_width=None, repeat=3, write=True,
+                 reference=None):
+    """One cold run (traces the graph) then `repeat` warm runs of one MDGM, read to written; with
+    `reference` (a clear-sky reference file) for a reference-aware model, read once before the runs."""
     t0 = time.perf_counter()
     import tensorflow  # noqa: F401  timed as start-up
 
@@ -176,12 +178,16 @@ def measure_mdgm(mdgm, tiling="seamless", tile_size="auto", model=None, random_w
     from mars_cloudmask_plugin.pipeline import make_cloudmask, output_paths, write_products
     t_import = time.perf_counter()
     cloud_model = random_model(random_width) if random_width else load_model(model)
+    clearsky = None
+    if reference:
+        from mars_cloudmask_plugin.clearsky import read_clearsky
+        clearsky = read_clearsky(reference)
     t_load = time.perf_counter()
     runs = []
     for _ in range(1 + max(0, repeat)):
         counting = CountingModel(cloud_model)
         t = time.perf_counter()
-        result = make_cloudmask(mdgm, counting, tiling=tiling, tile_size=tile_size)
+        result = make_cloudmask(mdgm, counting, tiling=tiling, tile_size=tile_size, clearsky=clearsky)
         if write:
             with tempfile.TemporaryDirectory() as folder:
                 write_products(result, output_paths(folder, Path(mdgm).stem))
@@ -205,14 +211,14 @@ def measure_mdgm(mdgm, tiling="seamless", tile_size="auto", model=None, random_w
             "parameters": cloud_model.metadata.get("parameters"), **tf_facts()}
 
 
-def measure_bulk(root, out_dir, workers=0, model=None, limit=None):
+def measure_bulk(root, out_dir, workers=0, model=None, limit=None, reference=None):
     """Every MDGM below `root` (the first `limit`), serially or on a `workers`-process LocalCluster:
     wall time from this fresh process's start, start-up included (imports, cluster, model loads)."""
     t0 = time.perf_counter()
     from mars_cloudmask_plugin.batch import plan_jobs
     from mars_cloudmask_plugin.parallel import run_jobs
     from mars_cloudmask_plugin.options import MaskOptions
-    options = MaskOptions(model_path=model)
+    options = MaskOptions(model_path=model, reference=reference)
     jobs = plan_jobs(root, out_dir, options.formats)[:limit]
     outcomes = run_jobs(jobs, options, workers=workers, overwrite=True)
     wall = time.perf_counter() - t0
@@ -234,6 +240,20 @@ def same_masks(jobs_a, jobs_b):
         except rasterio.errors.RasterioIOError:
             pass
     return same
+
+
+def measure_clearsky(root, out_dir, limit=None):
+    """One clear-sky reference of the MDGMs below `root` (the first `limit`), timed from this fresh
+    process's start (imports included)."""
+    t0 = time.perf_counter()
+    from mars_cloudmask_plugin.archive import find_mdgms
+    from mars_cloudmask_plugin.clearsky import build_clearsky
+    t_import = time.perf_counter()
+    paths = find_mdgms(root)[:limit]
+    info = build_clearsky(paths, Path(out_dir) / "clearsky.tif")
+    t_end = time.perf_counter()
+    return {"sols": len(info.sols), "ls": [info.ls_min, info.ls_max], "import_s": t_import - t0,
+            "build_s": t_end - t_import, "wall_s": t_end - t0}
 
 
 def measure_frequency(root, out_dir):

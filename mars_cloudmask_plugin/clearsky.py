@@ -146,18 +146,20 @@ def build_clearsky(mdgm_paths, output, percentile=DEFAULT_PERCENTILE, min_sols=D
             raise Cancelled()
 
     with tempfile.TemporaryDirectory(prefix=".clearsky-", dir=output.parent) as scratch:
-        # The colour of every sol on disk (0 where no data): 3 bytes per pixel per sol.
-        stack = np.lib.format.open_memmap(Path(scratch) / "stack.npy", "w+", np.uint8,
-                                          (len(paths), grid.HEIGHT, grid.WIDTH, 3))
-        for i, path in enumerate(paths):
+        # The colour of every sol on disk (0 where no data), 3 bytes per pixel per sol, read back by
+        # blocks of rows with plain reads (no memory map, whose pages would count as the process's).
+        stack = [Path(scratch) / f"{i}.rgb" for i in range(len(paths))]
+        for path, raw in zip(paths, stack):
             rgb = read_mdgm(path).rgb
-            stack[i] = np.where(has_data(rgb)[..., None], rgb, 0)
+            np.where(has_data(rgb)[..., None], rgb, 0).astype(np.uint8).tofile(raw)
             del rgb
             tick()
         bands = np.full((grid.HEIGHT, grid.WIDTH, len(BANDS)), np.float32(grid.NODATA), np.float32)
 
         def block(row0):
-            rows = stack[:, row0:row0 + BLOCK_ROWS]
+            n = min(BLOCK_ROWS, grid.HEIGHT - row0)
+            rows = np.stack([np.fromfile(raw, np.uint8, n * grid.WIDTH * 3, offset=row0 * grid.WIDTH * 3)
+                             .reshape(n, grid.WIDTH, 3) for raw in stack])
             missing = rows[..., 2] == 0                  # has_data needs blue >= 30, so 0 is never data
             channels = [rows[..., c].astype(np.float32) for c in range(3)]
             channels.append(channels[2] / np.maximum(channels[0], 1))
@@ -171,7 +173,6 @@ def build_clearsky(mdgm_paths, output, percentile=DEFAULT_PERCENTILE, min_sols=D
         with ThreadPoolExecutor(2) as pool:    # np.sort releases the GIL: the blocks run side by side
             for _ in pool.map(block, range(0, grid.HEIGHT, BLOCK_ROWS)):
                 tick()
-        del stack
     low, high = ls_range([s.ls for s in sols])
     tags = {"FORMAT": FORMAT, "SOLS": ",".join(names), "N_SOLS": len(names), "LS_MIN": f"{low:g}",
             "LS_MAX": f"{high:g}", "STATISTIC": f"percentile {float(percentile):g}", "PERCENTILE": f"{float(percentile):g}",

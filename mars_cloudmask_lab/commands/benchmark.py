@@ -39,6 +39,11 @@ def register(sub):
     p.add_argument("--bulk", type=Path, metavar="DIR", help="sols per hour over the MDGMs below DIR")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="Dask workers for --bulk (default 2)")
     p.add_argument("--limit", type=int, metavar="K", help="--bulk: only the first K sols")
+    p.add_argument("--reference", type=Path, metavar="FILE",
+                   help="a clear-sky reference for a reference-aware --model (mars-cloudmask reference)")
+    p.add_argument("--clearsky", type=Path, metavar="DIR",
+                   help="seconds and peak memory of one clear-sky reference of the MDGMs below DIR (--limit K: "
+                        "the first K)")
     p.add_argument("--frequency", type=Path, metavar="DIR",
                    help="seconds and peak memory of one cloud-frequency map of every mask below DIR")
     p.set_defaults(func=run)
@@ -47,7 +52,7 @@ def register(sub):
 def run(args):
     from .. import benchmark
     mdgm = args.mdgm or benchmark.default_mdgm()
-    if not (args.bulk or args.frequency) and not Path(mdgm).is_file():
+    if not (args.bulk or args.frequency or args.clearsky) and not Path(mdgm).is_file():
         raise CloudmaskError(mdgm, "MDGM not found")
     model = None if args.sweep and not args.bulk else _model_spec(args)
     print(f"mars-cloudmask benchmark on {platform.node() or 'this machine'}: {benchmark.cpu_count()} CPUs "
@@ -56,6 +61,8 @@ def run(args):
         return _bulk(args, model)
     if args.frequency:
         return _frequency(args)
+    if args.clearsky:
+        return _clearsky(args)
     peak = run_child({"kind": "peak"})
     _print_machine(peak)
     if args.sweep:
@@ -66,9 +73,14 @@ def run(args):
 def _model_spec(args):
     if args.random_width:
         return {"random_width": args.random_width}
-    from mars_cloudmask_plugin.model import DEFAULT_MODEL, read_metadata
-    read_metadata(args.model or DEFAULT_MODEL)          # a missing or bad model fails here, in one line
-    return {"model": str(args.model) if args.model else None}
+    from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, DEFAULT_MODEL, read_metadata
+    model = args.model or (DEFAULT_CLEARSKY_MODEL if args.reference else DEFAULT_MODEL)
+    read_metadata(model)          # a missing or bad model fails here, in one line
+    spec = {"model": str(model)}
+    if args.reference:
+        from mars_cloudmask_plugin.clearsky import read_clearsky_info
+        spec["reference"] = str(read_clearsky_info(args.reference).path)
+    return spec
 
 
 def _cpu_name():
@@ -225,6 +237,20 @@ def _bulk(args, model):
     for r in results.values():
         for message in r["failed"]:
             print(f"  FAILED {message}")
+    return 0
+
+
+def _clearsky(args):
+    if not args.clearsky.is_dir():
+        raise CloudmaskError(args.clearsky, "folder not found")
+    peak = run_child({"kind": "peak"})
+    _print_machine(peak)
+    with tempfile.TemporaryDirectory(prefix="mars-cloudmask-clearsky-") as tmp:
+        r = run_child({"kind": "clearsky", "root": str(args.clearsky), "out_dir": tmp, "limit": args.limit})
+    print(f"clear-sky reference of {r['sols']} MDGMs below {args.clearsky} (Ls {r['ls'][0]:g}-{r['ls'][1]:g}), in a "
+          f"fresh process: {r['wall_s']:.1f} s in all (imports {r['import_s']:.1f} s, the reference "
+          f"{r['build_s']:.1f} s = {r['build_s'] / max(r['sols'], 1):.2f} s per sol); peak RSS "
+          f"{r['peak_rss_bytes'] / GB:.2f} GB")
     return 0
 
 
