@@ -84,6 +84,29 @@ def probability_on_sol(path, reference_dir, model, buffer=DEFAULT_BUFFER, tile_s
     return sol, global_probability(prob, area, mdgm.rgb)
 
 
+def clearsky_lookup(spec, cache_dir, percentile=None, min_sols=None):
+    """mdgm path -> the ClearSky a reference-aware model gets for it: None without `spec`, the file
+    `spec` for every sol, or with spec "auto" the reference of the MDGM's own archive folder (all its
+    sols' imagery, never labels), built once into `cache_dir`."""
+    from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
+    from mars_cloudmask_plugin.options import AUTO_REFERENCE, DEFAULT_MIN_SOLS, DEFAULT_PERCENTILE
+    if not spec:
+        return lambda path: None
+    if spec != AUTO_REFERENCE:
+        one = read_clearsky(spec)
+        return lambda path: one
+    loaded = {}
+
+    def for_mdgm(path):
+        folder = Path(path).resolve().parent
+        if folder not in loaded:
+            info = folder_clearsky(folder, cache_dir, percentile or DEFAULT_PERCENTILE, min_sols or DEFAULT_MIN_SOLS)
+            loaded.clear()                      # one folder's reference in memory at a time
+            loaded[folder] = read_clearsky(info.path)
+        return loaded[folder]
+    return for_mdgm
+
+
 def default_mdgm_dir(reference_dir):
     """The archive layout of ../shared/data/P01: cloudmask/ and mdgm/ side by side."""
     return Path(reference_dir).absolute().parent / "mdgm"

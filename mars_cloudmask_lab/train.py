@@ -113,18 +113,17 @@ def channels_of(config):
 def clearsky_source(config, clearsky_dir):
     """mdgm path -> the ClearSky of its folder (built once into `clearsky_dir`), or None when the
     config's inputs need none."""
-    from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
     from mars_cloudmask_plugin.inputs import needs_clearsky
-    if not needs_clearsky(channels_of(config)):
-        return lambda path: None
-    loaded = {}
+    from .evaluate import clearsky_lookup
+    spec = "auto" if needs_clearsky(channels_of(config)) else None
+    lookup = clearsky_lookup(spec, clearsky_dir, config.clearsky_percentile, config.clearsky_min_sols)
+    cache = {}          # training holds every sol in memory anyway: keep each folder's reference once
 
     def for_mdgm(path):
         folder = Path(path).resolve().parent
-        if folder not in loaded:
-            info = folder_clearsky(folder, clearsky_dir, config.clearsky_percentile, config.clearsky_min_sols)
-            loaded[folder] = read_clearsky(info.path)
-        return loaded[folder]
+        if folder not in cache:
+            cache[folder] = lookup(path)
+        return cache[folder]
     return for_mdgm
 
 

@@ -5,7 +5,7 @@ from mars_cloudmask_plugin.commands import add_model_options, model_options_from
 from mars_cloudmask_plugin.errors import CloudmaskError
 
 from ..evaluate import SCORING
-from . import print_report
+from . import add_clearsky_option, clearsky_from, print_report
 
 
 def register(sub):
@@ -32,6 +32,7 @@ def register(sub):
                              "PRED files; --buffer also sets the baseline's polar bounds")
     add_model_options(g, model_help="a .keras model: predict the MDGMs of --mdgm-dir in memory and score them")
     g.add_argument("--days", metavar="SPEC", help="without PRED: only these days of --mdgm-dir, e.g. 15-18 or 1,3,5-7")
+    add_clearsky_option(g)
     p.set_defaults(func=run)
 
 
@@ -60,6 +61,7 @@ def run(args):
             from mars_cloudmask_plugin.model import load_model
             model = load_model(args.model)
             context.update(options, model=model.label, model_file=str(args.model))
+        context["clearsky"] = str(args.clearsky) if args.clearsky else None
         evaluation = evaluate_mdgms(tqdm(paths, unit="sol", disable=None), args.reference, model,
-                                    args.baseline, **options)
+                                    args.baseline, clearsky_of=clearsky_from(args), **options)
     print_report(evaluation.table(), evaluation.rows(), evaluation.as_json(**context), args.csv, args.json)

@@ -5,7 +5,7 @@ from pathlib import Path
 from mars_cloudmask_plugin.commands import add_model_options, model_options_from
 from mars_cloudmask_plugin.errors import CloudmaskError
 
-from . import print_report
+from . import add_clearsky_option, clearsky_from, print_report
 
 
 def register(sub):
@@ -21,7 +21,9 @@ def register(sub):
     p.add_argument("--out-dir", type=Path, metavar="DIR", help="also write each sol's masks (tif, nc), mirroring YEAR_DIR")
     p.add_argument("--paper-dir", default="paper_masks", metavar="NAME",
                    help="folder beside each subphase's MDGMs holding the published masks (default paper_masks)")
-    add_model_options(p.add_argument_group("model options"))
+    group = p.add_argument_group("model options")
+    add_model_options(group)
+    add_clearsky_option(group)
     p.set_defaults(func=run)
 
 
@@ -39,12 +41,13 @@ def run(args):
         raise CloudmaskError(args.root, "no MDGMs (*_zequat.jpg) below this folder")
     outputs = {job.source: job.outputs for job in plan_jobs(args.root, args.out_dir, FORMATS)} if args.out_dir else {}
     model = load_model(args.model)
+    clearsky_of = clearsky_from(args)
     sols, failed = [], []
     with tqdm(sources, unit="sol", disable=None) as bar:
         for source in bar:
             bar.set_description(source.name)
             try:
-                sol, result = season_sol(source, model, args.paper_dir, **options)
+                sol, result = season_sol(source, model, args.paper_dir, clearsky=clearsky_of(source), **options)
                 if source in outputs:
                     write_products(result, outputs[source])
             except CloudmaskError as exc:
