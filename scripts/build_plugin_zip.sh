@@ -4,7 +4,8 @@
 # Install Plugins > Install from ZIP.
 #
 # Inside: the plugin (metadata.txt, __init__.py, plugin.py, icon.svg, processing/, styles/,
-# modeler/), the core engine (mars_cloudmask_plugin/), the default model and its card (models/),
+# modeler/), the core engine (mars_cloudmask_plugin/), the default models (single-map and
+# reference-aware) and their card (models/),
 # requirements.txt (for the TensorFlow set-up), README.md, docs/ and LICENSE if present.
 # Left out: the lab (mars_cloudmask_lab/: training, evaluation, benchmark, recipes), models kept
 # only for comparisons, tests, data (sample/, ../shared), .venv, runs, scripts, caches.
@@ -28,7 +29,7 @@ mkdir "$stage/mars_cloudmask"
 {
   git ls-files -- metadata.txt __init__.py plugin.py icon.svg requirements.txt README.md LICENSE \
                   processing styles modeler mars_cloudmask_plugin docs models/README.md
-  ls models/mars_cloudmask_unet.keras 2>/dev/null || true
+  ls models/mars_cloudmask_unet.keras models/mars_cloudmask_unet_clearsky.keras 2>/dev/null || true
 } | grep -v -E '(^|/)(__pycache__|\.pytest_cache)/|\.pyc$|^docs/.*\.py$' | sort -u > "$stage/files"
 while read -r f; do
   [ -f "$f" ] || continue
