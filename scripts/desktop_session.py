@@ -128,4 +128,22 @@ def open_install_dialog(result):
         result["error"] = (result.get("error") or "") + traceback.format_exc()
 
 
+def watchdog(seconds=150):
+    """Should the desktop hang (a modal dialog, a stuck run), say so in result.json, with where the
+    main thread is stuck (stack dump in stacks.txt), instead of leaving the caller to time out."""
+    import faulthandler
+    import threading
+    stacks = open(OUT / "stacks.txt", "w")                # noqa: SIM115 (open while QGIS runs)
+    faulthandler.dump_traceback_later(seconds, file=stacks)
+
+    def give_up():
+        if not (OUT / "result.json").exists():
+            finish({"error": f"no result after {seconds} s: see stacks.txt for where QGIS was stuck",
+                    "log": log_lines[-40:]})
+    timer = threading.Timer(seconds + 1, give_up)
+    timer.daemon = True
+    timer.start()
+
+
+watchdog()
 QTimer.singleShot(3000, run)      # let the desktop finish starting (plugins, toolbox) first
