@@ -17,7 +17,9 @@ def register(sub):
                                    "the last epoch's checkpoint.")
     p.add_argument("--config", type=Path, help="JSON config (e.g. mars_cloudmask_lab/recipes/unet_w16.json); flags override it")
     p.add_argument("--run-dir", type=Path, required=True, help="folder for config.json, log.csv and checkpoints")
-    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --run-dir from its last checkpoint (with --config: that recipe, e.g. one "
+                        "that gained a stage; finished stages are kept)")
     p.add_argument("--export", type=Path, metavar="PATH", help="copy the final model here (e.g. models/...keras)")
     p.add_argument("--mdgm-dir", help="folder of Pxx_dayNN_zequat.jpg and Pxx_ls.txt")
     p.add_argument("--reference-dir", help="folder of cloudmask_PxxdayNN.ncdf reference masks")
@@ -69,9 +71,11 @@ def config_from_args(args):
 
 
 def run(args):
-    if args.resume and (args.run_dir / "config.json").exists():
+    if args.resume and (args.run_dir / "config.json").exists() and not args.config:
         config = TrainConfig(**json.loads((args.run_dir / "config.json").read_text()))
     else:
+        # --resume with --config: the recipe as it is now (a staged recipe that gained a stage goes on
+        # from its finished stages, which are kept)
         config = config_from_args(args)
     print(json.dumps(asdict(config)))
     final = train(config, args.run_dir, resume=args.resume)
