@@ -5,7 +5,9 @@ scripts/desktop_session.sh: as a user would, with the plugin installed from its 
 
 Environment: MARS_CLOUDMASK_DESKTOP_OUT (folder for result.json, desktop.png, the mask),
 MARS_CLOUDMASK_DESKTOP_MDGM (the MDGM), MARS_CLOUDMASK_DESKTOP_MODEL (optional model file),
-MARS_CLOUDMASK_DESKTOP_CLOSE_BAR (set: close the message bar before the screenshot, as a user would).
+MARS_CLOUDMASK_DESKTOP_CLOSE_BAR (set: close the message bar before the screenshot, as a user would),
+MARS_CLOUDMASK_DESKTOP_INSTALL_ARGS and _FOLDER (set: run "Install the network runtime" from its
+dialog with these pip arguments into that folder, e.g. a local wheel, offline).
 QGIS does not exit by itself (it asks about temporary layers): the caller ends it after result.json.
 """
 import json
@@ -102,9 +104,47 @@ def shoot(result):
     except Exception:  # noqa: BLE001
         result["error"] = (result.get("error") or "") + traceback.format_exc()
     open_install_dialog(result)
+    run_install_from_its_dialog(result)
     result["seconds_since_start"] = round(time.monotonic() - STARTED, 1)
     finish(result)
     QgsProject.instance().setDirty(False)
+
+
+def run_install_from_its_dialog(result):
+    """With MARS_CLOUDMASK_DESKTOP_INSTALL_ARGS (pip arguments, e.g. a local wheel) and
+    MARS_CLOUDMASK_DESKTOP_INSTALL_FOLDER: open the install's dialog with them, press Run, wait for
+    the end, keep the dialog's log (install_log.txt) and picture (install_run.png), close it."""
+    args, folder = (os.environ.get(f"MARS_CLOUDMASK_DESKTOP_INSTALL_{k}") for k in ("ARGS", "FOLDER"))
+    if not args:
+        return
+    import processing
+    from qgis.gui import QgsProcessingAlgorithmDialogBase
+    state = {}
+    log_file = OUT / "install_log.txt"
+
+    def press_run():
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, QgsProcessingAlgorithmDialogBase) and w.isVisible()]
+        if not dialogs:
+            result["install_run"] = {"error": "no install dialog"}
+            return
+        state["dialog"], state["started"] = dialogs[0], time.monotonic()
+        dialogs[0].runButton().click()
+        QTimer.singleShot(500, poll)
+
+    def poll():
+        dialog = state["dialog"]
+        dialog.saveLogToFile(str(log_file), QgsProcessingAlgorithmDialogBase.FormatPlainText)
+        text = log_file.read_text() if log_file.exists() else ""
+        seconds = time.monotonic() - state["started"]
+        if "the network runtime" in text and "Results" in text or "Execution failed" in text or seconds > 120:
+            dialog.grab().save(str(OUT / "install_run.png"), "PNG")
+            result["install_run"] = {"seconds": round(seconds, 1), "log": text.splitlines()[-60:]}
+            dialog.reject()
+        else:
+            QTimer.singleShot(500, poll)
+    QTimer.singleShot(2000, press_run)
+    processing.execAlgorithmDialog("marscloudmask:installruntime", {"FOLDER": folder, "REQUIREMENTS": args})
 
 
 def open_install_dialog(result):

@@ -2,7 +2,8 @@
 its ZIP, `cloudmask` run on the sample MDGM through the Processing API inside the running desktop
 (scripts/desktop_session.sh), with QGIS's Python lacking TensorFlow and the set-up's .venv as the
 network runtime (so the network runs in its worker). Checks the layers, their names, styles and
-CRS, the project CRS and the plugin menu; the screenshot is kept as a test artefact
+CRS, the project CRS and the plugin menu; then runs "Install the network runtime" from its dialog
+(Run pressed, offline, a tiny wheel) and reads pip's lines in the dialog's log; the screenshot is kept as a test artefact
 ($MARS_CLOUDMASK_ARTEFACTS, else the test's tmp folder), never committed."""
 import json
 import os
@@ -27,8 +28,13 @@ def desktop_out(tmp_path):
     return Path(artefacts) / "desktop" if artefacts else tmp_path / "desktop"
 
 
-def test_the_desktop_runs_cloudmask_from_the_zip_and_shows_the_mask_on_mars(desktop_out, shipped_model):
+def test_the_desktop_runs_cloudmask_from_the_zip_and_shows_the_mask_on_mars(desktop_out, shipped_model, tiny_wheel,
+                                                                            tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MARS_CLOUDMASK_RUNTIME")}
+    # then "Install the network runtime" from its dialog, offline, with a tiny wheel
+    wheels, runtime = tiny_wheel(tmp_path / "wheels").parent, tmp_path / "runtime"
+    env.update(MARS_CLOUDMASK_DESKTOP_INSTALL_ARGS=f"--no-index --find-links {wheels} marstinypkg==0.1",
+               MARS_CLOUDMASK_DESKTOP_INSTALL_FOLDER=str(runtime))
     started = time.monotonic()
     proc = subprocess.run(["bash", str(REPO / "scripts" / "desktop_session.sh"), str(desktop_out)], env=env,
                           capture_output=True, text=True, timeout=400)
@@ -50,5 +56,8 @@ def test_the_desktop_runs_cloudmask_from_the_zip_and_shows_the_mask_on_mars(desk
     assert any("worker process of the network runtime" in line for line in result["infos"])   # no TF in QGIS
     assert len({p for p in result["progress"] if 2 < p < 95}) >= 2 and result["progress"][-1] == 100
     assert Path(result["screenshot"]).stat().st_size > 50_000
+    install = "\n".join(result["install_run"]["log"])          # the dialog's log after pressing Run
+    assert "Successfully installed marstinypkg-0.1" in install and f"Made the network runtime {runtime}" in install
+    assert (runtime / "bin" / "python").is_file()
     print(f"desktop session {seconds:.1f} s (cloudmask {result['run_seconds']} s); screenshot {result['screenshot']};"
           f" message bar: {result['message_bar']}")
