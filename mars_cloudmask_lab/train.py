@@ -230,16 +230,34 @@ def start_model(config):
                        latitude_channel=config.latitude_channel, inputs=config.inputs or None)
     if config.init_from:
         source = load_model(config.init_from)
-        if [tuple(w.shape) for w in source.keras_model.weights] != [tuple(w.shape) for w in model.weights]:
+        weights = widened_weights(source, channels_of(config))
+        if [tuple(w.shape) for w in weights] != [tuple(w.shape) for w in model.weights]:
             raise CloudmaskError(Path(config.init_from), "its network does not match the configured width, "
                                                           "depth and inputs, so its weights cannot start this run")
-        model.set_weights(source.keras_model.get_weights())
+        model.set_weights(weights)
     if config.freeze_batchnorm:
         import keras
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False
     return model
+
+
+def widened_weights(source, channels):
+    """The weights of `source` (a CloudModel) for a network taking `channels`: where those are the
+    source's channels plus new ones (a single-map model growing the clear-sky inputs), the first
+    convolution gets zero weights for the new channels, so the widened network starts out computing
+    exactly what the source did and learns from there what the new inputs add."""
+    weights = source.keras_model.get_weights()
+    old = list(source.channels)
+    if list(channels) == old or not set(old) <= set(channels):
+        return weights
+    kernel = weights[0]                        # the first 3x3 convolution: (3, 3, channels, filters)
+    wide = np.zeros(kernel.shape[:2] + (len(channels),) + kernel.shape[3:], kernel.dtype)
+    for i, name in enumerate(channels):
+        if name in old:
+            wide[:, :, i] = kernel[:, :, old.index(name)]
+    return [wide] + weights[1:]
 
 
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))   # 0.20, 0.25, ... 0.80
