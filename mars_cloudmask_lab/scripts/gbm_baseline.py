@@ -5,13 +5,16 @@ latitude), trained on the reference masks of P01 days 01-14 and scored on days 1
 pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
 
     .venv/bin/python mars_cloudmask_lab/scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
-        [--clearsky FILE | --clearsky-percentile P [--clearsky-cache DIR]]
+        [--clearsky FILE | --clearsky-percentile P [--clearsky-cache DIR]] [--clearsky-features blue_red,blue]
+        [--without-latitude]
 
 With --model it also scores the average of the two probabilities (a stacking check, not a product).
 With a clear-sky reference (mars_cloudmask_plugin.clearsky: a file, or one built with folder_clearsky
 from every MDGM of the data's mdgm folder at percentile P, imagery only, no labels) it adds four
 features and their box means: the reference's blue/red and blue, and the map's blue/red and blue minus
 them; where the reference is missing the map's own value stands in (difference 0), as the engine does.
+--clearsky-features keeps only the named reference quantities (blue_red, blue; default both), each with
+its difference and their box means; --without-latitude leaves the latitude feature out (both for ablations).
 Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes
 nothing (a reference built without --clearsky-cache goes to a temporary folder, removed at the end).
 """
@@ -33,23 +36,31 @@ from mars_cloudmask_plugin.postfilter import mask_from_probability
 from mars_cloudmask_plugin.model import load_model
 
 BOX_SIZES = (5, 15, 45)
+CLEARSKY_FEATURES = ("blue_red", "blue")
 TRAIN_DAYS, VAL_DAYS = "1-14", "15-18"
 
 
-def features(rgb, ratios=True, clearsky=None):
+def features(rgb, ratios=True, clearsky=None, clearsky_features=CLEARSKY_FEATURES, latitude=True):
     """(rows, cols, 21) float32: R, G, B, b/r, g/r, then each of those five box-averaged at 5, 15
     and 45 px (longitude wraps around the globe), then latitude in degrees; without `ratios`,
     the same for R, G and B alone (13 features). With `clearsky` (a ClearSky) four more base
     features, box-averaged as the others: the reference's b/r and b (the map's own where the
-    reference is NaN) and the map's b/r and b minus them (37 features, 33 without `ratios`)."""
+    reference is NaN) and the map's b/r and b minus them (37 features, 29 without `ratios`).
+    `clearsky_features` keeps only the named reference quantities ("blue_red", "blue"), each with its
+    difference; without `latitude` the last feature is left out."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     base = [r, g, b] + ([b / np.maximum(r, 1), g / np.maximum(r, 1)] if ratios else [])
     if clearsky is not None:
         ratio = b / np.maximum(r, 1)
         ref_ratio = np.where(np.isnan(clearsky.blue_red), ratio, clearsky.blue_red).astype(np.float32)
         ref_blue = np.where(np.isnan(clearsky.blue), b, clearsky.blue).astype(np.float32)
-        base += [ref_ratio, ref_blue, ratio - ref_ratio, b - ref_blue]
+        refs = {"blue_red": ref_ratio, "blue": ref_blue}
+        diffs = {"blue_red": ratio - ref_ratio, "blue": b - ref_blue}
+        kept = [name for name in CLEARSKY_FEATURES if name in clearsky_features]
+        base += [refs[name] for name in kept] + [diffs[name] for name in kept]
     boxed = [ndimage.uniform_filter(f, size, mode=("nearest", "wrap")) for size in BOX_SIZES for f in base]
+    if not latitude:
+        return np.stack(base + boxed, axis=-1)
     lat = np.broadcast_to(grid.latitude_of_row(np.arange(rgb.shape[0])).astype(np.float32)[:, None], r.shape)
     return np.stack(base + boxed + [lat], axis=-1)
 
@@ -58,7 +69,7 @@ def scored_pixels(sol):
     return (sol.reference != grid.NODATA) & sol.data
 
 
-def training_set(paths, reference_dir, pixels, rng, ratios=True, clearsky=None):
+def training_set(paths, reference_dir, pixels, rng, ratios=True, clearsky=None, **chosen):
     """`pixels` scored pixels drawn evenly from the training sols: (features, labels)."""
     xs, ys = [], []
     for path in paths:
@@ -68,16 +79,16 @@ def training_set(paths, reference_dir, pixels, rng, ratios=True, clearsky=None):
             check_season(clearsky.info, sol)
         rows, cols = np.nonzero(scored_pixels(sol))
         pick = rng.choice(rows.size, min(rows.size, pixels // len(paths)), replace=False)
-        xs.append(features(mdgm.rgb, ratios, clearsky)[rows[pick], cols[pick]])
+        xs.append(features(mdgm.rgb, ratios, clearsky, **chosen)[rows[pick], cols[pick]])
         ys.append(sol.reference[rows[pick], cols[pick]] == 1)
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def gbm_probability(classifier, sol, mdgm, ratios=True, clearsky=None):
+def gbm_probability(classifier, sol, mdgm, ratios=True, clearsky=None, **chosen):
     """Global probability raster, -999 where the pixel is not scored."""
     probability = np.full(sol.reference.shape, grid.NODATA, np.float32)
     where = scored_pixels(sol)
-    probability[where] = classifier.predict_proba(features(mdgm.rgb, ratios, clearsky)[where])[:, 1]
+    probability[where] = classifier.predict_proba(features(mdgm.rgb, ratios, clearsky, **chosen)[where])[:, 1]
     return probability
 
 
@@ -109,7 +120,15 @@ def main(argv=None):
                        help="add features from a clear-sky reference at percentile P of every MDGM in the data's mdgm folder")
     ap.add_argument("--clearsky-cache", type=Path, metavar="DIR",
                     help="keep the --clearsky-percentile reference in DIR/pP (reused); default: a temporary folder")
+    ap.add_argument("--clearsky-features", default=",".join(CLEARSKY_FEATURES), metavar="LIST",
+                    help="comma list of the reference quantities to keep, among blue_red,blue (each with its "
+                         "difference and box means); default: both")
+    ap.add_argument("--without-latitude", action="store_true", help="leave out the latitude feature")
     args = ap.parse_args(argv)
+    args.clearsky_features = tuple(name.strip() for name in args.clearsky_features.split(",") if name.strip())
+    unknown = sorted(set(args.clearsky_features) - set(CLEARSKY_FEATURES))
+    if unknown or not args.clearsky_features:
+        ap.error(f"--clearsky-features: {','.join(unknown) or 'empty'}; choose among {','.join(CLEARSKY_FEATURES)}")
     with tempfile.TemporaryDirectory(prefix="gbm-clearsky-") as scratch:
         return run(args, load_clearsky(args, scratch))
 
@@ -121,21 +140,26 @@ def run(args, clearsky):
         print(f"clear-sky features from {clearsky.info.label}")
     started = time.time()
     ratios = not args.without_ratios
+    chosen = {"clearsky_features": args.clearsky_features, "latitude": not args.without_latitude}
     x, y = training_set(select_mdgms(args.data / "mdgm", TRAIN_DAYS), reference_dir, args.pixels,
-                        np.random.default_rng(args.seed), ratios, clearsky)
+                        np.random.default_rng(args.seed), ratios, clearsky, **chosen)
     classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=63,
                                                 random_state=args.seed).fit(x, y)
     print(f"gradient boosting: {len(y):,} pixels of P01 days 01-14 ({y.mean():.1%} cloud), "
           f"{x.shape[1]} features, trained in {time.time() - started:.0f} s; threshold 0.5")
     unet = load_model(args.model) if args.model else None
     gbm_label = "gradient boosting" + (f" + clear sky p{clearsky.info.percentile:g}" if clearsky is not None else "")
+    if clearsky is not None and set(args.clearsky_features) != set(CLEARSKY_FEATURES):
+        gbm_label += " " + "+".join(args.clearsky_features)
+    if args.without_latitude:
+        gbm_label += " no lat"
     totals = {}
     for path in select_mdgms(args.data / "mdgm", VAL_DAYS):
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
         if clearsky is not None:
             from mars_cloudmask_plugin.clearsky import check_season
             check_season(clearsky.info, sol)
-        gbm = gbm_probability(classifier, sol, mdgm, ratios, clearsky)
+        gbm = gbm_probability(classifier, sol, mdgm, ratios, clearsky, **chosen)
         rows = {gbm_label: mask_from_probability(gbm, mdgm.rgb, 0.5)}
         if unet:
             net = probability_on_sol(path, reference_dir, unet, buffer=-4.0, tile_size=None)[1]
