@@ -70,3 +70,30 @@ def test_model_card_states_the_figures_stored_in_the_shipped_model(shipped_model
         assert f"{figures['iou']:.3f}" in card, name
     assert f"| threshold | {meta['threshold']:g}" in card
     assert f"{meta['parameters']:,}" in card
+
+
+def test_shipped_reference_model_scores_an_unseen_sol_as_its_model_card_states(shared_data, tmp_path):
+    """The reference-aware model on P01 day 15 (never trained on), with the reference its card
+    names: every MDGM of P01 (imagery only)."""
+    from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
+    from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
+    from mars_cloudmask_lab.metrics import confusion
+    from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, MODELS_DIR, load_model
+    from mars_cloudmask_plugin.pipeline import make_cloudmask
+    from mars_cloudmask_plugin.raster import read_reference
+    if not DEFAULT_CLEARSKY_MODEL.exists():
+        pytest.fail(f"the shipped reference-aware model {DEFAULT_CLEARSKY_MODEL} is missing from the repository")
+    meta = read_metadata(DEFAULT_CLEARSKY_MODEL)
+    assert "P01_day15" not in meta["training_days"]
+    mdgm_dir = shared_data / "P01" / "mdgm"
+    clearsky = read_clearsky(folder_clearsky(mdgm_dir, tmp_path).path)
+    path = mdgm_dir / "P01_day15_zequat.jpg"
+    result = make_cloudmask(path, load_model(DEFAULT_CLEARSKY_MODEL), buffer=meta["validation"]["buffer"],
+                            clearsky=clearsky)
+    ref = read_reference(shared_data / "P01" / "cloudmask" / "cloudmask_P01day15.ncdf")
+    m = confusion(result.mask, ref, has_data(read_mdgm(path).rgb)).metrics()
+    stated = meta["validation"]["per_sol"]["P01_day15"]
+    assert m["iou"] == pytest.approx(stated["iou"], abs=0.01)
+    assert m["f1"] == pytest.approx(stated["f1"], abs=0.01)
+    card = (MODELS_DIR / "README.md").read_text()
+    assert f"{meta['name']} {meta['version']}" in card and f"{meta['validation']['pooled']['iou']:.3f}" in card
