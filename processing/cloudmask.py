@@ -78,7 +78,7 @@ Ls comes from the parameter, else from the archive's Pxx_ls.txt beside the MDGM.
         name_output(context, paths["tif"], tr("{} cloud mask").format(sol))
         name_output(context, paths.get("probability"), tr("{} cloud probability").format(sol))
         if "mdgm" in paths:
-            load_on_completion(context, paths["mdgm"], tr("{} MDGM").format(sol), bottom=True)
+            load_on_completion(context, paths["mdgm"], tr("{} MDGM").format(sol), bottom=True)   # under its mask
         feedback.pushInfo(tr("{}: Ls {:g}, model {}, {} tiles ({}), threshold {:g}: cloud {:.1f}% of valid pixels, "
                              "valid {:.1f}% of the globe").format(
             result.sol.name, result.sol.ls, result.model_label, len(result.layout.offsets), result.layout.mode,

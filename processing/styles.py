@@ -30,7 +30,7 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
         apply_style(layer, self.style, feedback)
         put_project_on_mars(context.project())
         if self.bottom:
-            move_to_bottom(context.project(), layer)
+            move_under_its_run(context.project(), layer, context.layersToLoadOnCompletion())
 
 
 def apply_style(layer, style, feedback=None):
@@ -62,14 +62,25 @@ def put_project_on_mars(project):
         project.setCrs(QgsCoordinateReferenceSystem(CRS_AUTHID))
 
 
-def move_to_bottom(project, layer):
-    """Put a loaded layer under all others (a base map such as the MDGM under its mask)."""
+def move_under_its_run(project, layer, run_layers):
+    """Put a loaded base map (the MDGM) directly under the other layers its run loads (its mask),
+    above the layers that were there before, so an older opaque layer (another sol's map, a
+    clear-sky reference) never hides it. `run_layers`: the context's layers to load (paths)."""
+    import os
     if project is None:
         return
     root = project.layerTreeRoot()
     node = root.findLayer(layer.id())
     if node is None:
         return
+    ours = {os.path.normpath(str(key)) for key in run_layers}
+    children = [child for child in root.children() if child is not node]
+    position = 0
+    for i, child in enumerate(children):
+        other = getattr(child, "layer", lambda: None)()
+        if other is not None and os.path.normpath(other.source().split("|")[0]) in ours:
+            position = i + 1                     # below the lowest layer of this run
     parent = node.parent()
-    root.addChildNode(node.clone())
+    clone = node.clone()
     parent.removeChildNode(node)
+    root.insertChildNode(position, clone)

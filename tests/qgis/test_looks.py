@@ -73,6 +73,22 @@ def test_cloudmask_layers_are_named_after_the_sol_on_the_mdgm_in_a_project_on_ma
     del layers, mdgm
 
 
+def test_the_mdgm_goes_under_its_own_mask_above_layers_that_were_there_before(plugin, project, archive,
+                                                                            tiny_model_path, tmp_path):
+    """An opaque layer loaded earlier (another map, a clear-sky reference) must not hide the MDGM."""
+    import processing
+    from qgis.core import QgsRasterLayer
+    earlier = QgsRasterLayer(processing.run("marscloudmask:georeferencemdgm", {
+        "INPUT": str(archive), "OUTPUT": str(tmp_path / "earlier.vrt")})["OUTPUT"], "an earlier map")
+    project.addMapLayer(earlier)
+    processing.runAndLoadResults("marscloudmask:cloudmask", {
+        "INPUT": str(archive), "MODEL": str(tiny_model_path), "LOAD_MDGM": True,
+        "OUTPUT": str(tmp_path / "mask.tif"), "OUTPUT_PROBABILITY": str(tmp_path / "prob.tif")})
+    order = [layer.name() for layer in project.layerTreeRoot().layerOrder()]
+    assert order[-2:] == ["P01_day10 MDGM", "an earlier map"] and order[0].startswith("P01_day10 cloud")
+    del earlier
+
+
 def test_georeferencemdgm_writes_a_vrt_or_a_geotiff_on_the_grid(run_alg, archive, tmp_path, read_band):
     import rasterio
     vrt = run_alg("georeferencemdgm", {"INPUT": str(archive), "OUTPUT": str(tmp_path / "map.vrt")})["OUTPUT"]
