@@ -208,7 +208,7 @@ def file_output(algorithm, parameters, name, context, suffixes):
 
 
 def load_on_completion(context, path, name, style=None, bottom=False):
-    """Have QGIS load an extra output file (e.g. one map per group, or under all others with `bottom`)
+    """Have QGIS load an extra output file (e.g. one map per group; with `bottom`, under the run's other layers)
     when the algorithm finishes."""
     from qgis.core import QgsProcessingContext
     details = QgsProcessingContext.LayerDetails(name, context.project(), name)
