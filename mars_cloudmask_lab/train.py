@@ -132,11 +132,8 @@ def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False, clears
     sol = find_sol(mdgm.path)
     label, weight = labels_for(mdgm, read_reference(mask_file), clear_only)
     area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
-    if config.inputs:
-        clearsky = clearsky_of(mdgm.path) if clearsky_of else None
-        padded = pad_area(mdgm.rgb, area, margin, margin, margin, channels=channels_of(config), clearsky=clearsky)
-    else:
-        padded = pad_area(mdgm.rgb, area, margin, margin, margin, latitude=config.latitude_channel)
+    clearsky = clearsky_of(mdgm.path) if clearsky_of else None
+    padded = pad_area(mdgm.rgb, area, margin, margin, margin, channels=channels_of(config), clearsky=clearsky)
     return TrainingSol(sol.name, padded, label[area.slices], weight[area.slices])
 
 

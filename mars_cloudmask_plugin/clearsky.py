@@ -38,11 +38,6 @@ MAX_LS_GAP = 30.0       # degrees of Ls between a target sol and the reference's
 BLOCK_ROWS = 64
 
 
-def blue_red(rgb):
-    """Blue / red of an RGB array (float32); a zero red counts as 1 (such pixels have no data anyway)."""
-    return rgb[..., 2].astype(np.float32) / np.maximum(rgb[..., 0], 1).astype(np.float32)
-
-
 def percentile_with_missing(stack, q):
     """The q-th percentile along axis 0 of a float stack whose missing values are NaN, with numpy's
     linear interpolation (np.nanpercentile's result), and the count of values per pixel. NaN where

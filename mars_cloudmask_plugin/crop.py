@@ -56,17 +56,16 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels
 
     East/west padding wraps around the globe (columns from the area's opposite edge, so the
     trimmed black columns never enter); north/south padding takes the image rows beyond the
-    bounds, mirrored only past the poles. Without `channels`: RGB in its own dtype, plus with
-    `latitude` a fourth float32 channel holding each row's latitude in degrees (a mirrored row keeps
-    the latitude of the row it copies). With `channels` (names of inputs.CHANNELS): exactly those,
-    float32; the clear-sky ones come from `clearsky` (a clearsky.ClearSky), padded the same way.
+    bounds, mirrored only past the poles. `channels` (names of inputs.CHANNELS; default RGB, plus
+    latitude with `latitude`): RGB alone stays in its own dtype; otherwise exactly those channels,
+    float32, latitude in degrees per row (a mirrored row keeps the latitude of the row it copies),
+    the clear-sky ones from `clearsky` (a clearsky.ClearSky), padded the same way.
     """
-    from .inputs import LEGACY_INPUTS, build_channels
+    from .inputs import LEGACY_INPUTS, RGB, build_channels
     rows, cols = padding_index(area, before, after_rows, after_cols)
-    if channels is None:
-        channels = LEGACY_INPUTS["rgb+latitude" if latitude else "rgb"]
-        if not latitude:
-            return take_padded(rgb, rows, cols)
+    channels = tuple(channels or LEGACY_INPUTS["rgb+latitude" if latitude else "rgb"])
+    if channels == RGB:
+        return take_padded(rgb, rows, cols)
     return build_channels(channels, take_padded(rgb, rows, cols), grid.latitude_of_row(rows).astype(np.float32),
                           None if clearsky is None else [take_padded(band, rows, cols)
                                                          for band in (clearsky.blue_red, clearsky.blue)])

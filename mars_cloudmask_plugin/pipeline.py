@@ -115,7 +115,7 @@ def check_model_inputs(model, clearsky):
     """A reference-aware model needs a clear-sky reference; a single-map model takes none."""
     if model.needs_clearsky and clearsky is None:
         raise CloudmaskError(model.path, f"model {model.label} needs a clear-sky reference of the sol's season "
-                                         "(--reference FILE, or batch --reference auto)")
+                                         "(make one with mars-cloudmask reference or Clear-sky reference from MDGMs)")
     if clearsky is not None and not model.needs_clearsky:
         raise CloudmaskError(model.path, f"model {model.label} does not use a clear-sky reference; leave the "
                                          "model empty for the reference-aware default, or drop the reference")
@@ -128,9 +128,7 @@ def probability_in_area(mdgm, area, model, tiling=DEFAULT_TILING, tile_size=DEFA
     check_model_inputs(model, clearsky)
     layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
                         model.depth)
-    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after, channels=model.channels, clearsky=clearsky) \
-        if model.needs_clearsky else pad_area(mdgm.rgb, area, model.margin, *layout.pad_after,
-                                              latitude=model.uses_latitude)
+    padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after, channels=model.channels, clearsky=clearsky)
     data = has_data(mdgm.rgb[area.slices])
     watch.lap("pad")
     inference = [0.0]

@@ -47,10 +47,10 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
     # depends on illumination, which depends on latitude, and a translation-equivariant network
     # cannot know latitude otherwise. Per-pixel channels keep it equivariant, so seamless tiling
     # stays exact.
-    input_name = {3: "rgb", 4: "rgb_latitude"}.get(len(names), "channels") if not inputs else "channels"
+    input_name = {LEGACY_INPUTS["rgb"]: "rgb", LEGACY_INPUTS["rgb+latitude"]: "rgb_latitude"}.get(names, "channels")
     model_inputs = keras.Input(shape=(None, None, len(names)), name=input_name)
     factors = scales(names)
-    x = layers.Rescaling(factors if len(names) > 3 or inputs else factors[0], name="scale_0_1")(model_inputs)
+    x = layers.Rescaling(factors[0] if len(set(factors)) == 1 else factors, name="scale_0_1")(model_inputs)
     skips = []
     for level in range(depth):
         x = conv_block(x, width * 2 ** level, f"down{level}")

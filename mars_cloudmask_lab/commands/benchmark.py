@@ -240,13 +240,18 @@ def _bulk(args, model):
     return 0
 
 
+def _folder_child(kind, folder, **spec):
+    """The machine's peak, then the `kind` child timed over `folder` in a fresh process, writing to a
+    temporary folder: its figures."""
+    if not folder.is_dir():
+        raise CloudmaskError(folder, "folder not found")
+    _print_machine(run_child({"kind": "peak"}))
+    with tempfile.TemporaryDirectory(prefix=f"mars-cloudmask-{kind}-") as tmp:
+        return run_child({"kind": kind, "root": str(folder), "out_dir": tmp, **spec})
+
+
 def _clearsky(args):
-    if not args.clearsky.is_dir():
-        raise CloudmaskError(args.clearsky, "folder not found")
-    peak = run_child({"kind": "peak"})
-    _print_machine(peak)
-    with tempfile.TemporaryDirectory(prefix="mars-cloudmask-clearsky-") as tmp:
-        r = run_child({"kind": "clearsky", "root": str(args.clearsky), "out_dir": tmp, "limit": args.limit})
+    r = _folder_child("clearsky", args.clearsky, limit=args.limit)
     print(f"clear-sky reference of {r['sols']} MDGMs below {args.clearsky} (Ls {r['ls'][0]:g}-{r['ls'][1]:g}), in a "
           f"fresh process: {r['wall_s']:.1f} s in all (imports {r['import_s']:.1f} s, the reference "
           f"{r['build_s']:.1f} s = {r['build_s'] / max(r['sols'], 1):.2f} s per sol); peak RSS "
@@ -255,12 +260,7 @@ def _clearsky(args):
 
 
 def _frequency(args):
-    if not args.frequency.is_dir():
-        raise CloudmaskError(args.frequency, "folder not found")
-    peak = run_child({"kind": "peak"})
-    _print_machine(peak)
-    with tempfile.TemporaryDirectory(prefix="mars-cloudmask-frequency-") as tmp:
-        r = run_child({"kind": "frequency", "root": str(args.frequency), "out_dir": tmp})
+    r = _folder_child("frequency", args.frequency)
     print(f"cloud frequency of {r['masks']} masks below {args.frequency}, in a fresh process: "
           f"{r['wall_s']:.1f} s from its start (imports {r['import_s']:.1f} s, finding masks and reading their "
           f"tags {r['select_s']:.1f} s, the map {r['frequency_s']:.1f} s = {r['masks'] / max(r['frequency_s'], 1e-9):.0f} "
