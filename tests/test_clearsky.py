@@ -70,7 +70,7 @@ def test_reference_holds_the_percentile_of_the_sols_with_data_and_their_count(su
     assert read_clearsky_info(info.path).label == "ref.tif (4 sols, Ls 150-156, p20)"
 
 
-def test_reference_build_reads_each_map_once_and_names_the_sol_without_ls(subphase, tmp_path):
+def test_reference_build_names_the_sol_without_ls_or_leaves_it_out_in_batch_runs(subphase, tmp_path):
     (subphase / "P03_day09_zequat.jpg").write_bytes((subphase / "P03_day01_zequat.jpg").read_bytes())
     with pytest.raises(CloudmaskError, match="P03_day09"):
         build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif")
@@ -148,12 +148,10 @@ def test_predict_takes_a_reference_and_refuses_one_on_another_grid_or_season(cli
     assert rc == 1 and "another grid" in err and "wrong_grid.tif" in err
     far = tmp_path / "far.tif"
     build_clearsky(sorted(subphase.glob("*.jpg")), far)
-    tags = read_clearsky_info(far)
-    import rasterio
     with rasterio.open(far, "r+") as dst:                 # the same maps, told they were taken at Ls 250-256
         dst.update_tags(LS_MIN="250", LS_MAX="256")
     rc, _, err = cli(*args, "--overwrite", "--reference", str(far))
-    assert rc == 1 and "degrees of Ls from P03_day02" in err and tags.sols
+    assert rc == 1 and "98 degrees of Ls from P03_day02" in err
     rc, _, err = cli(*args, "--overwrite")                                          # no reference
     assert rc == 1 and "needs a clear-sky reference" in err
     rc, _, err = cli("predict", str(mdgm), "--model", str(tiny_model_path), "--reference", str(ref),
@@ -181,10 +179,12 @@ def test_batch_reference_auto_builds_one_reference_per_subphase_and_reuses_it_on
     rc, stdout, err = cli(*args)
     assert rc == 0 and "0 done, 7 skipped" in stdout, err
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*_clearsky.tif")} == stamps
-    # without a reference the same folder is other work: the single-map run does not count them as done
+    # another reference is other work: P04's masks (made with P04's reference) are redone with P03's
+    # (Ls 150-156, within 30 degrees of P04), P03's are the same work and stay
     rc, stdout, err = cli("batch", str(root), "--out-dir", str(out), "--reference", str(out / "P03" / "P03_clearsky.tif"),
                           "--model", str(clearsky_model_path), "--formats", "tif", "--tile-size", "whole")
-    assert "REFERENCE" in stdout and "P04" in stdout     # P04 redone with P03's reference (Ls 150-156, within 30)
+    assert rc == 0 and "3 done, 4 skipped" in stdout and "3 redone" in stdout, err
+    assert stdout.count("REDONE P04_day") == 3 and "REFERENCE 'P04_clearsky.tif" in stdout
 
 
 def test_predict_refuses_reference_auto(cli, make_mdgm, tmp_path):
