@@ -50,6 +50,15 @@ class TrainConfig:
     inputs: list = field(default_factory=list)
     clearsky_percentile: float = 20.0
     clearsky_min_sols: int = 3
+    # A per-pixel last layer seeing the decoder, the inputs and their box means (unet.build_unet):
+    # {"boxes": [5, 15, 45], "units": [32, 16]}; empty: the plain 1x1 sigmoid convolution.
+    colour_head: dict = field(default_factory=dict)
+    # Fit the colour head alone before the epochs (fit_colour_head): features of this many random
+    # training patches through the network as it stands, `head_pixels_per_patch` scored pixels of
+    # each, `head_epochs` passes of Adam on the masked BCE. 0: no separate fit.
+    head_patches: int = 0
+    head_pixels_per_patch: int = 4000
+    head_epochs: int = 10
     # Stages run one after another by one command, each starting from the previous stage's weights:
     # a list of overrides of the settings above (e.g. {"epochs": 20, "learning_rate": 3e-4}).
     stages: list = field(default_factory=list)
@@ -186,6 +195,50 @@ def evaluate_sols(cloud_model, sols_paths, reference_dir, buffer=DEFAULT_BUFFER,
     return per_sol, evaluation.pooled(cloud_model.label)
 
 
+HEAD_BATCH = 4096     # pixels per step of the colour head's fit
+
+
+def fit_colour_head(model, sols, config, margin, weak=(), log=print):
+    """Fit the colour head's per-pixel layers (and the output layer) alone, the rest of `model` fixed.
+
+    A pixel's decision is a small function of 40-odd features, but learnt through whole patches it
+    takes thousands of steps; through sampled pixels, as gradient boosting learns, it takes seconds.
+    The features are those the head sees in the network (decoder features, inputs, box means), for
+    `head_patches` random training patches; the fitted weights go back into the 1x1 convolutions.
+    Returns the head's final training loss."""
+    import keras
+    features_of = keras.Model(model.inputs, model.get_layer("decoder_and_colour").output)
+    rng = np.random.default_rng([config.seed, 2 * 10 ** 6])
+    xs, ys, ws = [], [], []
+    for _ in range(-(-config.head_patches // config.batch)):
+        x, y = make_batch(sols, config, margin, rng, weak)
+        f = features_of.predict(x, verbose=0)
+        for patch_features, target in zip(f, y):
+            rows, cols = np.nonzero(target[..., 1] > 0)
+            pick = rng.choice(rows.size, min(rows.size, config.head_pixels_per_patch), replace=False)
+            xs.append(patch_features[rows[pick], cols[pick]])
+            ys.append(target[rows[pick], cols[pick], 0])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    head_layers = [layer for layer in model.layers if layer.name.startswith("colour_head")]
+    head_layers.append(model.get_layer("cloud_probability"))
+    pixels = keras.Sequential([keras.Input((x.shape[1],))] + [
+        keras.layers.Dense(layer.filters, activation=layer.activation) for layer in head_layers])
+    for dense, conv in zip(pixels.layers, head_layers):
+        kernel, bias = conv.get_weights()
+        dense.set_weights([kernel[0, 0], bias])
+    steps = config.head_epochs * -(-len(y) // HEAD_BATCH)
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.05)
+    pixels.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
+    history = pixels.fit(x, y, batch_size=HEAD_BATCH, epochs=config.head_epochs, verbose=0,
+                         callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: log(
+                             f"colour head epoch {epoch + 1}: loss {logs['loss']:.4f}"))])
+    for dense, conv in zip(pixels.layers, head_layers):
+        kernel, bias = dense.get_weights()
+        conv.set_weights([kernel[None, None], bias])
+    log(f"colour head fitted on {len(y):,} pixels of {config.head_patches} patches ({y.mean():.1%} cloud)")
+    return float(history.history["loss"][-1])
+
+
 def recalibrate_batchnorm(model, batches):
     """Set every BatchNorm's moving mean and variance to the exact average of its batch statistics
     over `batches` (input arrays), with momentum k/(k+1) at step k; weights are not touched.
@@ -224,14 +277,10 @@ def start_model(config):
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.unet import build_unet
     model = build_unet(config.width, config.depth, name=config.name, bn_momentum=config.bn_momentum,
-                       latitude_channel=config.latitude_channel, inputs=config.inputs or None)
+                       latitude_channel=config.latitude_channel, inputs=config.inputs or None,
+                       colour_head=config.colour_head or None)
     if config.init_from:
-        source = load_model(config.init_from)
-        weights = widened_weights(source, channels_of(config))
-        if [tuple(w.shape) for w in weights] != [tuple(w.shape) for w in model.weights]:
-            raise CloudmaskError(Path(config.init_from), "its network does not match the configured width, "
-                                                          "depth and inputs, so its weights cannot start this run")
-        model.set_weights(weights)
+        transfer_weights(load_model(config.init_from), model, channels_of(config))
     if config.freeze_batchnorm:
         import keras
         for layer in model.layers:
@@ -240,21 +289,42 @@ def start_model(config):
     return model
 
 
-def widened_weights(source, channels):
-    """The weights of `source` (a CloudModel) for a network taking `channels`: where those are the
-    source's channels plus new ones (a single-map model growing the clear-sky inputs), the first
-    convolution gets zero weights for the new channels, so the widened network starts out computing
-    exactly what the source did and learns from there what the new inputs add."""
-    weights = source.keras_model.get_weights()
+FIRST_CONV = "down0_conv1"
+GROWN_LAYERS = ("scale_0_1", "cloud_probability")   # may differ between a source and a grown network
+
+
+def transfer_weights(source, model, channels):
+    """Start `model` (taking `channels`) from `source` (a CloudModel) layer by layer, by name.
+
+    Where `channels` are the source's plus new ones (a single-map model growing the clear-sky
+    inputs), the first convolution gets zero weights for the new channels, so without a colour head
+    the grown network starts out computing exactly what the source did. Layers the source lacks (a
+    new colour head) keep their fresh initial weights, and so does the output layer where the head
+    changes its input. Any other difference means another geometry: refused."""
     old = list(source.channels)
-    if list(channels) == old or not set(old) <= set(channels):
-        return weights
-    kernel = weights[0]                        # the first 3x3 convolution: (3, 3, channels, filters)
+    if not set(old) <= set(channels):
+        raise CloudmaskError(source.path, f"its inputs {', '.join(old)} are not among this run's {', '.join(channels)}")
+    by_name = {layer.name: layer for layer in source.keras_model.layers}
+    for layer in model.layers:
+        weights = by_name[layer.name].get_weights() if layer.name in by_name else None
+        if not weights:
+            continue
+        if layer.name == FIRST_CONV:
+            weights = [_widened_kernel(weights[0], old, channels)] + weights[1:]
+        shapes_match = [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]
+        if shapes_match:
+            layer.set_weights(weights)
+        elif layer.name not in GROWN_LAYERS:
+            raise CloudmaskError(source.path, "its network does not match the configured width, depth and inputs "
+                                              f"(layer {layer.name}), so its weights cannot start this run")
+
+
+def _widened_kernel(kernel, old, channels):
+    """The first 3x3 convolution's (3, 3, channels, filters) kernel, zero for the new channels."""
     wide = np.zeros(kernel.shape[:2] + (len(channels),) + kernel.shape[3:], kernel.dtype)
     for i, name in enumerate(channels):
-        if name in old:
-            wide[:, :, i] = kernel[:, :, old.index(name)]
-    return [wide] + weights[1:]
+        wide[:, :, i] = kernel[:, :, old.index(name)] if name in old else 0.0
+    return wide
 
 
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))   # 0.20, 0.25, ... 0.80
@@ -364,7 +434,7 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
         keras.utils.set_random_seed(config.seed)
         model = start_model(config)
         schedule = keras.optimizers.schedules.CosineDecay(
-            config.learning_rate, decay_steps=config.epochs * config.steps_per_epoch, alpha=0.05)
+            config.learning_rate, decay_steps=max(1, config.epochs * config.steps_per_epoch), alpha=0.05)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss])
     log(f"loading {len(config.train_days)} training sols")
     clearsky_of = clearsky_source(config, clearsky_dir or run_dir / "clearsky")
@@ -376,11 +446,18 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
     meta = model_metadata(model, name=config.name, version=config.version, width=config.width,
                           depth=config.depth, threshold=config.threshold, inputs=channels_of(config),
                           training_days=config.train_days, validation_days=config.val_days, seed=config.seed)
+    if config.colour_head:
+        meta["architecture"] += f", colour head {json.dumps(config.colour_head)} (unet.build_unet)"
     if needs_clearsky(channels_of(config)):
         meta["clearsky"] = {"statistic": f"percentile {config.clearsky_percentile:g}", "min_sols": config.clearsky_min_sols,
                             "made_from": "every MDGM of the sol's own archive folder (its subphase), imagery only"}
     cloud_model = CloudModel(model, meta, last_path)
     started = time.time()
+    if config.head_patches and done_epochs == 0:
+        if not config.colour_head:
+            raise CloudmaskError(None, "head_patches fits a colour head, but this run's network has none")
+        meta["colour_head_loss"] = round(fit_colour_head(model, sols, config, margin, weak, log), 4)
+        save_model(model, last_path, meta)
     for epoch in range(done_epochs, config.epochs):
         t0 = time.time()
         rng = np.random.default_rng([config.seed, epoch])

@@ -16,12 +16,19 @@ CHANNELS = {
     "blue_red": 1.0,                                             # the map's blue / red
     "clearsky_blue_red": 1.0,                                    # the clear-sky reference's blue / red
     "clearsky_blue": 1 / 255.0,                                  # the clear-sky reference's blue
+    # How much bluer the map is than its clear sky: the labellers' test, given to the network directly.
+    # Scaled so that cloud sits near 1 (P01: blue excess clear 6 +- 10, cloud 38 +- 25 DN; blue/red
+    # excess clear 0.07, cloud 0.25, clipped to +-1 because a dark red makes the raw ratio explode).
+    "blue_excess": 1 / 50.0,
+    "blue_red_excess": 4.0,
 }
-CLEARSKY_CHANNELS = ("clearsky_blue_red", "clearsky_blue")
+CLEARSKY_CHANNELS = ("clearsky_blue_red", "clearsky_blue", "blue_excess", "blue_red_excess")
 RGB = ("red", "green", "blue")
 # The names older model files use for their inputs.
 LEGACY_INPUTS = {"rgb": RGB, "rgb+latitude": RGB + ("latitude",)}
-CLEARSKY_INPUTS = RGB + ("latitude", "blue_red") + CLEARSKY_CHANNELS
+CLEARSKY_INPUTS = RGB + ("latitude", "blue_red", "clearsky_blue_red", "clearsky_blue")
+EXCESS_INPUTS = RGB + ("latitude", "clearsky_blue_red", "clearsky_blue", "blue_excess", "blue_red_excess")
+BLUE_RED_EXCESS_LIMIT = 1.0
 
 
 def channel_names(inputs, path=None):
@@ -51,7 +58,7 @@ def scales(names):
 def build_channels(names, rgb, latitude, clearsky=None):
     """(rows, cols, len(names)) float32 from padded arrays: `rgb` (rows, cols, 3), `latitude` per row
     (degrees) and `clearsky` [blue/red, blue] (NaN where the reference has too few sols: there the
-    map's own value stands in, so that pixel looks like its reference)."""
+    map's own value stands in, so that pixel looks like its reference: excess 0)."""
     if needs_clearsky(names) and clearsky is None:
         raise CloudmaskError(None, "this model needs a clear-sky reference")
     out = np.empty(rgb.shape[:2] + (len(names),), np.float32)
@@ -61,12 +68,21 @@ def build_channels(names, rgb, latitude, clearsky=None):
             out[..., i] = rgb[..., RGB.index(name)]
         elif name == "latitude":
             out[..., i] = latitude[:, None]
-        elif name in ("blue_red", "clearsky_blue_red"):
+        elif name in ("blue_red", "clearsky_blue_red", "blue_red_excess"):
             if ratio is None:
                 ratio = rgb[..., 2].astype(np.float32) / np.maximum(rgb[..., 0], 1).astype(np.float32)
-            out[..., i] = ratio if name == "blue_red" else _filled(clearsky[0], ratio)
+            if name == "blue_red":
+                out[..., i] = ratio
+            elif name == "clearsky_blue_red":
+                out[..., i] = _filled(clearsky[0], ratio)
+            else:
+                excess = ratio - _filled(clearsky[0], ratio)
+                out[..., i] = np.clip(excess, -BLUE_RED_EXCESS_LIMIT, BLUE_RED_EXCESS_LIMIT)
         elif name == "clearsky_blue":
             out[..., i] = _filled(clearsky[1], rgb[..., 2])
+        elif name == "blue_excess":
+            blue = rgb[..., 2].astype(np.float32)
+            out[..., i] = blue - _filled(clearsky[1], blue)
     return out
 
 

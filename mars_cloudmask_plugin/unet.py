@@ -28,10 +28,16 @@ def valid_input_size(at_least, depth=4):
     return size + (-(size - offset)) % step
 
 
-def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, latitude_channel=False, inputs=None):
+def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, latitude_channel=False, inputs=None,
+               colour_head=None):
     """A fully convolutional U-Net taking (rows, cols, channels) (RGB in 0..255, plus latitude with
     `latitude_channel`, or the named `inputs` of inputs.CHANNELS), giving (rows', cols', 1) cloud
-    probability; any valid input size works, so tiles and whole areas share the weights."""
+    probability; any valid input size works, so tiles and whole areas share the weights.
+
+    With `colour_head` ({"boxes": [5, 15, 45], "units": [32, 16]}) the last layer is a per-pixel
+    network instead of one 1x1 convolution: it sees the decoder's features and the scaled inputs with
+    their box means (see colour_features), so each pixel's colour and its neighbourhood's, compared
+    with the clear sky, reach the decision through more than the decoder's `width` channels."""
     import keras
     from keras import layers
 
@@ -50,7 +56,7 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
     input_name = {LEGACY_INPUTS["rgb"]: "rgb", LEGACY_INPUTS["rgb+latitude"]: "rgb_latitude"}.get(names, "channels")
     model_inputs = keras.Input(shape=(None, None, len(names)), name=input_name)
     factors = scales(names)
-    x = layers.Rescaling(factors[0] if len(set(factors)) == 1 else factors, name="scale_0_1")(model_inputs)
+    x = scaled = layers.Rescaling(factors[0] if len(set(factors)) == 1 else factors, name="scale_0_1")(model_inputs)
     skips = []
     for level in range(depth):
         x = conv_block(x, width * 2 ** level, f"down{level}")
@@ -64,8 +70,28 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
         skip = layers.Cropping2D(crop, name=f"crop{level}")(skips[level])
         x = layers.Concatenate(name=f"concat{level}")([skip, x])
         x = conv_block(x, width * 2 ** level, f"up{level}")
+    if colour_head:
+        x = layers.Concatenate(name="decoder_and_colour")(
+            [x] + colour_features(scaled, colour_head.get("boxes", ()), margin(depth)))
+        for i, units in enumerate(colour_head.get("units", ()), start=1):
+            x = layers.Conv2D(units, 1, activation="relu", name=f"colour_head{i}")(x)
     outputs = layers.Conv2D(1, 1, activation="sigmoid", name="cloud_probability")(x)
     return keras.Model(model_inputs, outputs, name=name)
+
+
+def colour_features(scaled, boxes, crop):
+    """The scaled inputs and their means over boxes x boxes pixels (separable stride-1 valid
+    pooling, so the network stays translation-equivariant and tiling exact), each cropped to the
+    decoder's output. Boxes must fit in the margin: (box - 1) / 2 <= crop."""
+    from keras import layers
+    if any(box % 2 == 0 or (box - 1) // 2 > crop for box in boxes):
+        raise ValueError(f"colour head boxes {list(boxes)} must be odd and at most {2 * crop + 1} px")
+    features = [layers.Cropping2D(crop, name="colour_crop")(scaled)]
+    for box in boxes:
+        mean = layers.AveragePooling2D((box, 1), strides=1, name=f"colour_mean{box}_rows")(scaled)
+        mean = layers.AveragePooling2D((1, box), strides=1, name=f"colour_mean{box}_cols")(mean)
+        features.append(layers.Cropping2D(crop - (box - 1) // 2, name=f"colour_mean{box}_crop")(mean))
+    return features
 
 
 def _skip_crop(level, depth):

@@ -67,6 +67,22 @@ def tiny_clearsky_model_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_excess_head_model_path(tmp_path_factory):
+    """A random-weight width-2 U-Net on the excess-over-clear-sky inputs with a colour head (box
+    means of 5 and 15 px): the shape of the shipped reference-aware model, tiny."""
+    import keras
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
+    from mars_cloudmask_plugin.model import model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet
+    keras.utils.set_random_seed(5)
+    km = build_unet(width=2, inputs=EXCESS_INPUTS, colour_head={"boxes": [5, 15], "units": [4]})
+    path = tmp_path_factory.mktemp("excess_model") / "tiny_excess_head.keras"
+    meta = model_metadata(km, name="tiny-excess-head", version="test", width=2, tile_size=TINY_TILE, threshold=0.5,
+                          inputs=EXCESS_INPUTS)
+    return save_model(km, path, meta, include_optimizer=False)
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
     from mars_cloudmask_plugin.model import load_model
     return load_model(tiny_model_path)

@@ -105,16 +105,30 @@ def test_clearsky_channels_fall_back_to_the_maps_own_colour_where_the_reference_
         build_channels(CLEARSKY_INPUTS, rgb, np.array([10.0], np.float32), None)
 
 
+def test_excess_channels_say_how_much_bluer_the_map_is_than_its_clear_sky():
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
+    rgb = np.array([[[100, 50, 80], [100, 50, 120], [1, 50, 200]]], np.uint8)
+    reference = [np.array([[0.7, np.nan, 0.5]], np.float32), np.array([[70.0, np.nan, 60.0]], np.float32)]
+    out = build_channels(EXCESS_INPUTS, rgb, np.array([10.0], np.float32), reference)
+    names = list(EXCESS_INPUTS)
+    assert out[0, 0, names.index("blue_excess")] == pytest.approx(10.0)              # 80 - 70
+    assert out[0, 0, names.index("blue_red_excess")] == pytest.approx(0.1)           # 0.8 - 0.7
+    assert out[0, 1, names.index("blue_excess")] == 0                                # no reference: no excess
+    assert out[0, 1, names.index("blue_red_excess")] == 0
+    assert out[0, 2, names.index("blue_red_excess")] == 1.0                          # 200 / 1 - 0.5, clipped
+
+
 @pytest.fixture(scope="module")
 def clearsky_model_path(tiny_clearsky_model_path):
     return tiny_clearsky_model_path
 
 
-def test_seamless_tiling_stays_exact_with_the_reference_inputs(subphase, tmp_path, clearsky_model_path):
+@pytest.mark.parametrize("fixture", ["clearsky_model_path", "tiny_excess_head_model_path"])
+def test_seamless_tiling_stays_exact_with_the_reference_inputs(subphase, tmp_path, request, fixture):
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.pipeline import make_cloudmask
-    model = load_model(clearsky_model_path)
-    assert model.needs_clearsky and model.channels == CLEARSKY_INPUTS
+    model = load_model(request.getfixturevalue(fixture))
+    assert model.needs_clearsky and len(model.channels) >= 7
     clearsky = read_clearsky(build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif").path)
     mdgm = subphase / "P03_day04_zequat.jpg"
     whole = make_cloudmask(mdgm, model, tile_size=None, clearsky=clearsky)
@@ -193,6 +207,9 @@ def test_predict_refuses_reference_auto(cli, make_mdgm, tmp_path):
 
 
 def test_a_tiny_reference_aware_model_trains_end_to_end_in_stages(tmp_path, subphase, jpeg_writer):
+    """The shape of the shipped recipe in one command from random weights: a single-map stage, then
+    the clear-sky inputs grown and a colour head fitted on sampled pixels, then all of it on patches."""
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS, LEGACY_INPUTS
     from mars_cloudmask_lab.train import TrainConfig, train
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.writers import write_netcdf
@@ -203,16 +220,22 @@ def test_a_tiny_reference_aware_model_trains_end_to_end_in_stages(tmp_path, subp
         labels = np.zeros((grid.HEIGHT, grid.WIDTH), np.int16)
         labels[:, 2000:2200] = 1
         write_netcdf(ref_dir / f"cloudmask_{day}.ncdf", labels)
+    head = {"boxes": [5, 15], "units": [4]}
+    frozen = {"freeze_batchnorm": True, "recalibration_batches": 0}
     config = TrainConfig(mdgm_dir=str(subphase), reference_dir=str(ref_dir), train_days=["P03_day01", "P03_day02"],
                          val_days=["P03_day03"], width=2, patch=220, batch=2, learning_rate=0.01, seed=1,
-                         inputs=list(CLEARSKY_INPUTS), recalibration_batches=1, clearsky_min_sols=1,
-                         stages=[{"epochs": 1, "steps_per_epoch": 2},
-                                 {"epochs": 1, "steps_per_epoch": 2, "freeze_batchnorm": True,
-                                  "recalibration_batches": 0}])
+                         inputs=list(EXCESS_INPUTS), colour_head=head, recalibration_batches=1, clearsky_min_sols=1,
+                         stages=[{"epochs": 1, "steps_per_epoch": 2, "inputs": list(LEGACY_INPUTS["rgb+latitude"]),
+                                  "colour_head": {}},
+                                 {"epochs": 0, "head_patches": 4, "head_pixels_per_patch": 100, "head_epochs": 2, **frozen},
+                                 {"epochs": 1, "steps_per_epoch": 2, **frozen}])
     final = train(config, tmp_path / "run", log=lambda line: None)
     model = load_model(final)
-    assert model.needs_clearsky and model.metadata["stages"] == 2
+    assert load_model(tmp_path / "run" / "stage1" / "final.keras").channels == LEGACY_INPUTS["rgb+latitude"]
+    assert "colour_head_loss" in load_model(tmp_path / "run" / "stage2" / "final.keras").metadata
+    assert model.channels == EXCESS_INPUTS and model.needs_clearsky and model.metadata["stages"] == 3
+    assert "colour head" in model.metadata["architecture"]
+    assert model.keras_model.get_layer("colour_head1").filters == 4
     assert model.metadata["clearsky"]["statistic"] == "percentile 20"
-    assert (tmp_path / "run" / "stage2" / "final.keras").exists()
     assert json.loads((tmp_path / "run" / "config.json").read_text())["stages"][1]["freeze_batchnorm"] is True
     assert sorted(p.name for p in (tmp_path / "run" / "clearsky").iterdir()) == ["P03_clearsky.tif"]

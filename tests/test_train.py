@@ -237,3 +237,53 @@ def test_committed_training_configs_load_and_never_train_on_the_validation_sols(
         weak = " ".join(mdgm for mdgm, _ in config.weak_sols)
         assert not any(day in weak for day in config.val_days), path.name
         assert (config.weak_share > 0) == bool(config.weak_sols), path.name
+
+
+def _tiny_single_map_model(tmp_path):
+    import keras
+    from mars_cloudmask_plugin.inputs import LEGACY_INPUTS
+    from mars_cloudmask_plugin.model import load_model, model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet
+    keras.utils.set_random_seed(4)
+    km = build_unet(width=2, inputs=LEGACY_INPUTS["rgb+latitude"])
+    meta = model_metadata(km, name="single", version="test", width=2, inputs=LEGACY_INPUTS["rgb+latitude"])
+    return load_model(save_model(km, tmp_path / "single.keras", meta, include_optimizer=False))
+
+
+def test_growing_the_clearsky_inputs_starts_from_exactly_the_single_map_predictions(tmp_path):
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
+    from mars_cloudmask_plugin.unet import build_unet
+    from mars_cloudmask_lab.train import transfer_weights
+    source = _tiny_single_map_model(tmp_path)
+    grown = build_unet(width=2, inputs=EXCESS_INPUTS)
+    transfer_weights(source, grown, EXCESS_INPUTS)
+    x = np.random.default_rng(0).uniform(0, 255, (1, 188, 188, len(EXCESS_INPUTS))).astype(np.float32)
+    own = [EXCESS_INPUTS.index(name) for name in source.channels]
+    expected = source.keras_model.predict(x[..., own], verbose=0)
+    assert np.array_equal(grown.predict(x, verbose=0), expected)
+
+
+def test_growing_a_colour_head_keeps_every_unet_layer_and_starts_the_head_fresh(tmp_path):
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
+    from mars_cloudmask_plugin.unet import build_unet
+    from mars_cloudmask_lab.train import FIRST_CONV, transfer_weights
+    source = _tiny_single_map_model(tmp_path)
+    grown = build_unet(width=2, inputs=EXCESS_INPUTS, colour_head={"boxes": [5], "units": [4]})
+    transfer_weights(source, grown, EXCESS_INPUTS)
+    old = {layer.name: layer.get_weights() for layer in source.keras_model.layers}
+    shared = [layer for layer in grown.layers if layer.get_weights() and layer.name in old
+              and layer.name not in (FIRST_CONV, "cloud_probability")]
+    assert len(shared) > 20
+    assert all(all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), old[layer.name])) for layer in shared)
+    first = grown.get_layer(FIRST_CONV).get_weights()[0]
+    assert np.array_equal(first[:, :, :4], old[FIRST_CONV][0]) and not first[:, :, 4:].any()
+    assert grown.get_layer("colour_head1").get_weights()[0].shape == (1, 1, 2 + 2 * len(EXCESS_INPUTS), 4)
+
+
+def test_growing_refuses_a_source_whose_inputs_the_run_lacks(tmp_path):
+    from mars_cloudmask_plugin.errors import CloudmaskError
+    from mars_cloudmask_plugin.unet import build_unet
+    from mars_cloudmask_lab.train import transfer_weights
+    source = _tiny_single_map_model(tmp_path)
+    with pytest.raises(CloudmaskError, match="latitude"):
+        transfer_weights(source, build_unet(width=2), ("red", "green", "blue"))
