@@ -37,7 +37,8 @@ def register(sub):
 
 
 def read_recipe(path):
-    """A recipe's settings: its JSON, on top of the file its "extends" names (relative to it), if any.
+    """A recipe's settings: its JSON, on top of the file its "extends" names (relative to it), if any,
+    with its "more_stages" after the stages it inherits.
     Relative data folders are kept as written (they are relative to where train runs)."""
     path = Path(path)
     try:
@@ -45,7 +46,12 @@ def read_recipe(path):
     except (OSError, ValueError) as exc:
         raise CloudmaskError(path, f"recipe cannot be read ({exc})") from None
     base = values.pop("extends", None)
-    return {**read_recipe(path.parent / base), **values} if base else values
+    inherited = read_recipe(path.parent / base) if base else {}
+    # "more_stages": stages run after the inherited ones (a model built on another's stages)
+    more = values.pop("more_stages", [])
+    if more:
+        values["stages"] = list(values.get("stages", inherited.get("stages", []))) + list(more)
+    return {**inherited, **values}
 
 
 def config_from_args(args):
