@@ -287,3 +287,25 @@ def test_growing_refuses_a_source_whose_inputs_the_run_lacks(tmp_path):
     source = _tiny_single_map_model(tmp_path)
     with pytest.raises(CloudmaskError, match="latitude"):
         transfer_weights(source, build_unet(width=2), ("red", "green", "blue"))
+
+
+def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_ones(tmp_path):
+    from mars_cloudmask_lab.commands.train import read_recipe
+    (tmp_path / "base.json").write_text(json.dumps({"width": 8, "seed": 1, "stages": [{"epochs": 3}, {"epochs": 4}]}))
+    (tmp_path / "grown.json").write_text(json.dumps({"extends": "base.json", "seed": 2,
+                                                     "more_stages": [{"epochs": 0, "head_patches": 10}]}))
+    recipe = read_recipe(tmp_path / "grown.json")
+    assert recipe["width"] == 8 and recipe["seed"] == 2
+    assert recipe["stages"] == [{"epochs": 3}, {"epochs": 4}, {"epochs": 0, "head_patches": 10}]
+    assert "more_stages" not in recipe and read_recipe(tmp_path / "base.json")["stages"] == [{"epochs": 3}, {"epochs": 4}]
+
+
+def test_the_shipped_reference_recipe_trains_the_single_map_network_first_then_grows_it(repo_root):
+    from mars_cloudmask_lab.commands.train import read_recipe
+    from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    from mars_cloudmask_plugin.inputs import LEGACY_INPUTS, needs_clearsky
+    stages = stage_configs(TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / "clearsky_w8.json")))
+    single = TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / "single_w8.json"))
+    assert [tuple(s.inputs) for s in stages[:-1]] == [LEGACY_INPUTS["rgb+latitude"]] * len(stage_configs(single))
+    assert not any(s.colour_head for s in stages[:-1]) and not stages[0].init_from
+    assert needs_clearsky(stages[-1].inputs) and stages[-1].colour_head and stages[-1].head_patches
