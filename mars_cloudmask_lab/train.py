@@ -59,6 +59,8 @@ class TrainConfig:
     head_patches: int = 0
     head_pixels_per_patch: int = 4000
     head_epochs: int = 10
+    head_dropout: float = 0.0
+    head_weight_decay: float = 0.0
     # Stages run one after another by one command, each starting from the previous stage's weights:
     # a list of overrides of the settings above (e.g. {"epochs": 20, "learning_rate": 3e-4}).
     stages: list = field(default_factory=list)
@@ -202,40 +204,60 @@ def fit_colour_head(model, sols, config, margin, weak=(), log=print):
     """Fit the colour head's per-pixel layers (and the output layer) alone, the rest of `model` fixed.
 
     A pixel's decision is a small function of 40-odd features, but learnt through whole patches it
-    takes thousands of steps; through sampled pixels, as gradient boosting learns, it takes seconds.
-    The features are those the head sees in the network (decoder features, inputs, box means), for
-    `head_patches` random training patches; the fitted weights go back into the 1x1 convolutions.
+    takes thousands of steps; through sampled pixels, as gradient boosting learns, it takes minutes.
     Returns the head's final training loss."""
+    x, y = head_training_pixels(model, sols, config, margin, weak)
+    log(f"colour head: {len(y):,} pixels of {config.head_patches} patches ({y.mean():.1%} cloud)")
+    return fit_head_on_pixels(model, x, y, config, log)
+
+
+def head_training_pixels(model, sols, config, margin, weak=()):
+    """(features, labels): what the head sees in the network (decoder features, inputs, box means)
+    at `head_pixels_per_patch` scored pixels of each of `head_patches` random training patches."""
     import keras
     features_of = keras.Model(model.inputs, model.get_layer("decoder_and_colour").output)
     rng = np.random.default_rng([config.seed, 2 * 10 ** 6])
-    xs, ys, ws = [], [], []
+    xs, ys = [], []
     for _ in range(-(-config.head_patches // config.batch)):
         x, y = make_batch(sols, config, margin, rng, weak)
-        f = features_of.predict(x, verbose=0)
-        for patch_features, target in zip(f, y):
+        for patch_features, target in zip(features_of.predict(x, verbose=0), y):
             rows, cols = np.nonzero(target[..., 1] > 0)
             pick = rng.choice(rows.size, min(rows.size, config.head_pixels_per_patch), replace=False)
             xs.append(patch_features[rows[pick], cols[pick]])
             ys.append(target[rows[pick], cols[pick], 0])
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    head_layers = [layer for layer in model.layers if layer.name.startswith("colour_head")]
-    head_layers.append(model.get_layer("cloud_probability"))
-    pixels = keras.Sequential([keras.Input((x.shape[1],))] + [
-        keras.layers.Dense(layer.filters, activation=layer.activation) for layer in head_layers])
-    for dense, conv in zip(pixels.layers, head_layers):
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def head_layers(model):
+    """The colour head's 1x1 convolutions, the output layer last."""
+    return [layer for layer in model.layers if layer.name.startswith("colour_head")] + [model.get_layer("cloud_probability")]
+
+
+def fit_head_on_pixels(model, x, y, config, log=print):
+    """Fit the head's layers as dense layers on (features, labels) with Adam (AdamW with
+    head_weight_decay, dropout before each hidden layer's output with head_dropout), cosine
+    schedule, BCE; the weights go back into the 1x1 convolutions. Returns the final loss."""
+    import keras
+    convs = head_layers(model)
+    dense = [keras.layers.Dense(layer.filters, activation=layer.activation) for layer in convs]
+    stack = [keras.Input((x.shape[1],))]
+    for layer in dense[:-1]:
+        stack += [layer] + ([keras.layers.Dropout(config.head_dropout)] if config.head_dropout else [])
+    pixels = keras.Sequential(stack + [dense[-1]])
+    for layer, conv in zip(dense, convs):
         kernel, bias = conv.get_weights()
-        dense.set_weights([kernel[0, 0], bias])
+        layer.set_weights([kernel[0, 0], bias])
     steps = config.head_epochs * -(-len(y) // HEAD_BATCH)
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.05)
-    pixels.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
+    optimizer = (keras.optimizers.AdamW(schedule, weight_decay=config.head_weight_decay) if config.head_weight_decay
+                 else keras.optimizers.Adam(schedule))
+    pixels.compile(optimizer=optimizer, loss="binary_crossentropy")
     history = pixels.fit(x, y, batch_size=HEAD_BATCH, epochs=config.head_epochs, verbose=0,
                          callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: log(
                              f"colour head epoch {epoch + 1}: loss {logs['loss']:.4f}"))])
-    for dense, conv in zip(pixels.layers, head_layers):
-        kernel, bias = dense.get_weights()
+    for layer, conv in zip(dense, convs):
+        kernel, bias = layer.get_weights()
         conv.set_weights([kernel[None, None], bias])
-    log(f"colour head fitted on {len(y):,} pixels of {config.head_patches} patches ({y.mean():.1%} cloud)")
     return float(history.history["loss"][-1])
 
 
@@ -299,8 +321,8 @@ def transfer_weights(source, model, channels):
     Where `channels` are the source's plus new ones (a single-map model growing the clear-sky
     inputs), the first convolution gets zero weights for the new channels, so without a colour head
     the grown network starts out computing exactly what the source did. Layers the source lacks (a
-    new colour head) keep their fresh initial weights, and so does the output layer where the head
-    changes its input. Any other difference means another geometry: refused."""
+    new colour head) keep their fresh initial weights, and so do the output layer and a head of
+    another size. Any other difference means another geometry: refused."""
     old = list(source.channels)
     if not set(old) <= set(channels):
         raise CloudmaskError(source.path, f"its inputs {', '.join(old)} are not among this run's {', '.join(channels)}")
@@ -314,7 +336,7 @@ def transfer_weights(source, model, channels):
         shapes_match = [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]
         if shapes_match:
             layer.set_weights(weights)
-        elif layer.name not in GROWN_LAYERS:
+        elif layer.name not in GROWN_LAYERS and not layer.name.startswith("colour_head"):
             raise CloudmaskError(source.path, "its network does not match the configured width, depth and inputs "
                                               f"(layer {layer.name}), so its weights cannot start this run")
 
