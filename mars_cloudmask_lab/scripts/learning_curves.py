@@ -1,6 +1,7 @@
-"""Validation IoU per epoch of the reference-aware runs (from their committed logs), against the
-single-map model and the gradient-boosting baseline with the same reference: the figure of the
-model card's "Against the targets".
+"""Validation IoU of the reference-aware runs (from their committed logs), against the single-map
+model and the gradient-boosting baseline with the same reference: per epoch of the runs trained on
+patches (left), and per colour-head fit on sampled pixels (right; the figures stored in the model
+files, copied into HEAD_FITS): the figure of the model card's "Against the targets".
 
     .venv/bin/python mars_cloudmask_lab/scripts/learning_curves.py [--out docs/clearsky_learning_curves.png]
 """
@@ -15,7 +16,16 @@ RUNS = (  # label, [log files in order: epochs of later files continue the count
     ("grown from the single-map model (clearsky_w8_grow.json, shipped)", ["clearsky_w8_grow.csv"], 0),
     ("grown, then a second stage at 1e-3 (clearsky_w8_grow2.json)",
      ["clearsky_w8_grow.csv", "clearsky_w8_grow2_stage2.csv"], 20),
+    ("grown with the excess inputs (clearsky_w8_excess.json, stopped)", ["clearsky_w8_excess_epochs1-5.csv"], 0),
+    ("grown, a fresh colour head trained on patches (clearsky_w8_head.json, stopped)",
+     ["clearsky_w8_head_joint_epochs1-5.csv"], 0),
+    ("the fitted colour head (0.5.0-w8), then all of it on patches at 1e-4 (stopped)",
+     ["clearsky_w8_joint_epochs1-6.csv"], 0),
 )
+# (label, pooled val IoU at the chosen threshold) of the colour heads fitted on sampled pixels on top
+# of the shipped single-map U-Net: runs/<name>/final.keras metadata "validation" (model card, Recipe)
+HEAD_FITS = (("32-16 units\n1.6M px", 0.8079), ("64-32\n3.2M px", 0.8235), ("128-64\n6.4M px", 0.8377),
+             ("128-64, +91 px box\n9.6M px (shipped)", 0.8433))
 LINES = ((0.792, "single-map U-Net 0.3.1-w8"), (0.840, "gradient boosting + reference"),
          (0.850, "the must: 0.840 + 0.01"))
 
@@ -35,16 +45,20 @@ def main():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, (ax, heads) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [2.2, 1]}, sharey=True)
     for label, files, skip in RUNS:
         epochs, ious = curve(files)
         ax.plot(epochs[skip:], ious[skip:], marker=".", label=label)
-    for value, label in LINES:
-        ax.axhline(value, linestyle="--", linewidth=0.8, color="grey")
-        ax.text(0.5, value + 0.002, label, fontsize=8, color="dimgrey")
-    ax.set(xlabel="epoch (60-80 steps of 4 patches each)", ylabel="val IoU, P01 days 15-18 (c = -4, threshold 0.5)",
-           ylim=(0.55, 0.87), title="Reference-aware U-Net: validation IoU per epoch")
-    ax.legend(fontsize=8, loc="lower right")
+    heads.plot(range(len(HEAD_FITS)), [iou for _, iou in HEAD_FITS], marker="o", color="black")
+    heads.set_xticks(range(len(HEAD_FITS)), [label for label, _ in HEAD_FITS], fontsize=7)
+    heads.set(title="Colour head fitted on sampled pixels", xlim=(-0.5, len(HEAD_FITS) - 0.5))
+    for axis in (ax, heads):
+        for value, label in LINES:
+            axis.axhline(value, linestyle="--", linewidth=0.8, color="grey")
+            axis.text(axis.get_xlim()[0] + 0.1, value + 0.002, label, fontsize=8, color="dimgrey")
+    ax.set(xlabel="epoch (60-80 steps of 4 patches each)", ylabel="val IoU, P01 days 15-18 (c = -4)",
+           ylim=(0.55, 0.87), title="Trained on patches (threshold 0.5)")
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")
