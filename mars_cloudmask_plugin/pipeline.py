@@ -82,6 +82,23 @@ AUTO_TILE_BUDGET = 40e6
 LIVE_STRIPS = 3      # QGIS: progress at a third, two thirds, the end; about 10% more work (benchmark --live)
 
 
+HEAD_CHANNELS_PER_WIDTH = 8   # a colour head's full-resolution channels that cost as much memory as one unit of width
+
+
+def memory_width(model):
+    """The network's memory per input pixel in units of a plain U-Net's width: the width, plus a
+    colour head's features and units, which all live at full resolution (measured with
+    `mars-cloudmask benchmark`: the 0.5.0-w8 head model takes 7.6 GB on a whole area, 3.6x the
+    plain width-8 U-Net's 2.1 GB; 8 + 240 / 8 = 38 keeps its tiles near the plain model's memory)."""
+    width = int(model.metadata.get("width", 16))
+    layers = {layer.name: layer for layer in getattr(getattr(model, "keras_model", None), "layers", [])}
+    if "decoder_and_colour" not in layers:
+        return width
+    head = int(layers["decoder_and_colour"].output.shape[-1])
+    head += sum(int(layer.filters) for name, layer in layers.items() if name.startswith("colour_head"))
+    return width + head / HEAD_CHANNELS_PER_WIDTH
+
+
 def resolve_tile_size(tile_size, tiling, model, area_shape):
     """The tile plan_tiles gets. "auto", the default: seamless runs the fewest full-height strips
     whose tile stays within AUTO_TILE_BUDGET (the whole area as one tile when it fits); blend keeps
@@ -92,8 +109,7 @@ def resolve_tile_size(tile_size, tiling, model, area_shape):
     if tile_size in ("auto", "live"):
         if tiling != "seamless":
             return model.tile_size
-        width = int(model.metadata.get("width", 16))
-        budget = AUTO_TILE_BUDGET / width
+        budget = AUTO_TILE_BUDGET / memory_width(model)
         if tile_size == "live":
             rows, cols = whole_area_tile(area_shape, model.margin, model.depth)
             budget = min(budget, rows * cols / LIVE_STRIPS)

@@ -239,3 +239,16 @@ def test_a_tiny_reference_aware_model_trains_end_to_end_in_stages(tmp_path, subp
     assert model.metadata["clearsky"]["statistic"] == "percentile 20"
     assert json.loads((tmp_path / "run" / "config.json").read_text())["stages"][1]["freeze_batchnorm"] is True
     assert sorted(p.name for p in (tmp_path / "run" / "clearsky").iterdir()) == ["P03_clearsky.tif"]
+
+
+def test_a_colour_head_counts_towards_the_memory_that_picks_the_auto_strips(clearsky_model_path,
+                                                                            tiny_excess_head_model_path):
+    from mars_cloudmask_plugin.model import load_model
+    from mars_cloudmask_plugin.pipeline import memory_width, resolve_tile_size
+    plain, head = load_model(clearsky_model_path), load_model(tiny_excess_head_model_path)
+    assert plain.metadata["width"] == head.metadata["width"] == 2 and memory_width(plain) == 2
+    assert memory_width(head) > 4          # its 4-unit head over 2 + 8 + 16 features, all at full resolution
+    area = (1086, 36000)              # wide enough that even width 2 runs in strips
+    plain_rows, plain_cols = resolve_tile_size("auto", "seamless", plain, area)
+    head_rows, head_cols = resolve_tile_size("auto", "seamless", head, area)
+    assert head_rows == plain_rows and head_cols < plain_cols

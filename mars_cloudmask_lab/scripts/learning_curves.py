@@ -11,11 +11,13 @@ from pathlib import Path
 
 LOGS = Path(__file__).resolve().parent.parent / "recipes" / "logs"
 RUNS = (  # label, [log files in order: epochs of later files continue the count], epochs not drawn
-    ("from random weights (clearsky_w8.json, stopped in stage 2)",
+    ("0.4.0 inputs from random weights (0.4.0's clearsky_w8.json, stopped in stage 2)",
      ["clearsky_w8_stage1.csv", "clearsky_w8_stage2_epochs1-10.csv"], 0),
-    ("grown from the single-map model (clearsky_w8_grow.json, shipped)", ["clearsky_w8_grow.csv"], 0),
+    ("0.4.0: raw inputs grown from the single-map model (clearsky_w8_grow.json)", ["clearsky_w8_grow.csv"], 0),
     ("grown, then a second stage at 1e-3 (clearsky_w8_grow2.json)",
      ["clearsky_w8_grow.csv", "clearsky_w8_grow2_stage2.csv"], 20),
+    ("clearsky_w8.json from random weights: its single-map stages 1-3",
+     ["clearsky_w8_0114_stage1.csv", "clearsky_w8_0114_stage2.csv", "clearsky_w8_0114_stage3.csv"], 0),
     ("grown with the excess inputs (clearsky_w8_excess.json, stopped)", ["clearsky_w8_excess_epochs1-5.csv"], 0),
     ("grown, a fresh colour head trained on patches (clearsky_w8_head.json, stopped)",
      ["clearsky_w8_head_joint_epochs1-5.csv"], 0),
@@ -25,7 +27,8 @@ RUNS = (  # label, [log files in order: epochs of later files continue the count
 # (label, pooled val IoU at the chosen threshold) of the colour heads fitted on sampled pixels on top
 # of the shipped single-map U-Net: runs/<name>/final.keras metadata "validation" (model card, Recipe)
 HEAD_FITS = (("32-16 units\n1.6M px", 0.8079), ("64-32\n3.2M px", 0.8235), ("128-64\n6.4M px", 0.8377),
-             ("128-64, +91 px box\n9.6M px (shipped)", 0.8433))
+             ("128-64\n+91 px box\n9.6M px\n(shipped)", 0.8433),
+             ("the same\nwhole recipe\nfrom random\nweights", 0.8418))
 LINES = ((0.792, "single-map U-Net 0.3.1-w8"), (0.840, "gradient boosting + reference"),
          (0.850, "the must: 0.840 + 0.01"))
 
