@@ -5,6 +5,7 @@ scripts/desktop_session.sh: as a user would, with the plugin installed from its 
 
 Environment: MARS_CLOUDMASK_DESKTOP_OUT (folder for result.json, desktop.png, the mask),
 MARS_CLOUDMASK_DESKTOP_MDGM (the MDGM), MARS_CLOUDMASK_DESKTOP_MODEL (optional model file),
+MARS_CLOUDMASK_DESKTOP_REFERENCE (optional clear-sky reference file: the reference-aware model runs),
 MARS_CLOUDMASK_DESKTOP_CLOSE_BAR (set: close the message bar before the screenshot, as a user would),
 MARS_CLOUDMASK_DESKTOP_INSTALL_ARGS and _FOLDER (set: run "Install the network runtime" from its
 dialog with these pip arguments into that folder, e.g. a local wheel, offline).
@@ -24,6 +25,8 @@ from qgis.utils import iface, plugins
 OUT = Path(os.environ["MARS_CLOUDMASK_DESKTOP_OUT"])
 MDGM = os.environ["MARS_CLOUDMASK_DESKTOP_MDGM"]
 MODEL = os.environ.get("MARS_CLOUDMASK_DESKTOP_MODEL")
+REFERENCE = os.environ.get("MARS_CLOUDMASK_DESKTOP_REFERENCE")      # optional clear-sky reference file
+SOL = Path(MDGM).name[:9]                                           # P01_day10 of P01_day10_zequat.jpg
 STARTED = time.monotonic()
 log_lines = []
 QgsApplication.messageLog().messageReceived.connect(lambda message, tag, level: log_lines.append(f"[{tag}] {message}"))
@@ -57,9 +60,11 @@ def run():
         result["provider"] = registry.providerById("marscloudmask") is not None
         alg = registry.algorithmById("marscloudmask:cloudmask")
         result["can_execute"] = list(alg.canExecute())
-        params = {"INPUT": MDGM, "LOAD_MDGM": True, "OUTPUT": str(OUT / "P01_day10_cloudmask.tif")}
+        params = {"INPUT": MDGM, "LOAD_MDGM": True, "OUTPUT": str(OUT / f"{SOL}_cloudmask.tif")}
         if MODEL:
             params["MODEL"] = MODEL
+        if REFERENCE:
+            params["REFERENCE"] = REFERENCE
         from qgis.core import QgsProcessingFeedback
 
         class Recording(QgsProcessingFeedback):
@@ -83,8 +88,8 @@ def run():
                              "classes": [c.label for c in getattr(node.layer().renderer(), "classes", list)()],
                              "source": node.layer().source()} for node in root.findLayers()]
         canvas = iface.mapCanvas()
-        canvas.setExtent(project.mapLayersByName("P01_day10 cloud mask")[0].extent()
-                         if project.mapLayersByName("P01_day10 cloud mask") else canvas.fullExtent())
+        canvas.setExtent(project.mapLayersByName(f"{SOL} cloud mask")[0].extent()
+                         if project.mapLayersByName(f"{SOL} cloud mask") else canvas.fullExtent())
         canvas.refreshAllLayers()
     except Exception:  # noqa: BLE001 (the caller reads what went wrong)
         result["error"] = traceback.format_exc()
