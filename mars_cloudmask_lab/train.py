@@ -19,7 +19,8 @@ from mars_cloudmask_plugin.crop import pad_area, prediction_area
 from mars_cloudmask_plugin.errors import CloudmaskError
 from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
 from mars_cloudmask_plugin.raster import read_reference
-from mars_cloudmask_plugin.unet import is_valid_input_size, margin as unet_margin
+from mars_cloudmask_plugin.unet import (FIRST_CONV, HEAD_INPUT, HEAD_PREFIX, OUTPUT_LAYER, head_layers,
+                                        is_valid_input_size, margin as unet_margin)
 
 from .metrics import Confusion, confusions_by_threshold
 
@@ -215,7 +216,7 @@ def head_training_pixels(model, sols, config, margin, weak=()):
     """(features, labels): what the head sees in the network (decoder features, inputs, box means)
     at `head_pixels_per_patch` scored pixels of each of `head_patches` random training patches."""
     import keras
-    features_of = keras.Model(model.inputs, model.get_layer("decoder_and_colour").output)
+    features_of = keras.Model(model.inputs, model.get_layer(HEAD_INPUT).output)
     rng = np.random.default_rng([config.seed, 2 * 10 ** 6])
     xs, ys = [], []
     for _ in range(-(-config.head_patches // config.batch)):
@@ -226,11 +227,6 @@ def head_training_pixels(model, sols, config, margin, weak=()):
             xs.append(patch_features[rows[pick], cols[pick]])
             ys.append(target[rows[pick], cols[pick], 0])
     return np.concatenate(xs), np.concatenate(ys)
-
-
-def head_layers(model):
-    """The colour head's 1x1 convolutions, the output layer last."""
-    return [layer for layer in model.layers if layer.name.startswith("colour_head")] + [model.get_layer("cloud_probability")]
 
 
 def fit_head_on_pixels(model, x, y, config, log=print):
@@ -311,8 +307,7 @@ def start_model(config):
     return model
 
 
-FIRST_CONV = "down0_conv1"
-GROWN_LAYERS = ("scale_0_1", "cloud_probability")   # may differ between a source and a grown network
+GROWN_LAYERS = ("scale_0_1", OUTPUT_LAYER)   # may differ between a source and a grown network
 
 
 def transfer_weights(source, model, channels):
@@ -336,7 +331,7 @@ def transfer_weights(source, model, channels):
         shapes_match = [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]
         if shapes_match:
             layer.set_weights(weights)
-        elif layer.name not in GROWN_LAYERS and not layer.name.startswith("colour_head"):
+        elif layer.name not in GROWN_LAYERS and not layer.name.startswith(HEAD_PREFIX):
             raise CloudmaskError(source.path, "its network does not match the configured width, depth and inputs "
                                               f"(layer {layer.name}), so its weights cannot start this run")
 
@@ -345,7 +340,8 @@ def _widened_kernel(kernel, old, channels):
     """The first 3x3 convolution's (3, 3, channels, filters) kernel, zero for the new channels."""
     wide = np.zeros(kernel.shape[:2] + (len(channels),) + kernel.shape[3:], kernel.dtype)
     for i, name in enumerate(channels):
-        wide[:, :, i] = kernel[:, :, old.index(name)] if name in old else 0.0
+        if name in old:
+            wide[:, :, i] = kernel[:, :, old.index(name)]
     return wide
 
 

@@ -90,13 +90,10 @@ def memory_width(model):
     colour head's features and units, which all live at full resolution (measured with
     `mars-cloudmask benchmark`: the 0.5.0-w8 head model takes 7.6 GB on a whole area, 3.6x the
     plain width-8 U-Net's 2.1 GB; 8 + 240 / 8 = 38 keeps its tiles near the plain model's memory)."""
+    from .unet import head_channels
     width = int(model.metadata.get("width", 16))
-    layers = {layer.name: layer for layer in getattr(getattr(model, "keras_model", None), "layers", [])}
-    if "decoder_and_colour" not in layers:
-        return width
-    head = int(layers["decoder_and_colour"].output.shape[-1])
-    head += sum(int(layer.filters) for name, layer in layers.items() if name.startswith("colour_head"))
-    return width + head / HEAD_CHANNELS_PER_WIDTH
+    keras_model = getattr(model, "keras_model", None)
+    return width + (head_channels(keras_model) / HEAD_CHANNELS_PER_WIDTH if keras_model is not None else 0)
 
 
 def resolve_tile_size(tile_size, tiling, model, area_shape):

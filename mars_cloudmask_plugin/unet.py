@@ -6,6 +6,28 @@ at depth 4): a 668 x 668 input gives 484 x 484. Inputs must be 16k + 124 pixels 
 """
 
 
+# Layer names the lab and the engine look up (train.transfer_weights, fit_colour_head, pipeline.memory_width).
+FIRST_CONV = "down0_conv1"
+OUTPUT_LAYER = "cloud_probability"
+HEAD_INPUT = "decoder_and_colour"      # the concatenation the colour head sees
+HEAD_PREFIX = "colour_head"            # colour_head1, colour_head2 ...
+
+
+def head_layers(keras_model):
+    """A colour head's 1x1 convolutions, then the output layer ([the output layer] without a head)."""
+    return ([layer for layer in keras_model.layers if layer.name.startswith(HEAD_PREFIX)]
+            + [keras_model.get_layer(OUTPUT_LAYER)])
+
+
+def head_channels(keras_model):
+    """Channels a colour head holds per pixel at full resolution (its features and units); 0 without one."""
+    names = [layer.name for layer in keras_model.layers]
+    if HEAD_INPUT not in names:
+        return 0
+    features = int(keras_model.get_layer(HEAD_INPUT).output.shape[-1])
+    return features + sum(int(layer.filters) for layer in head_layers(keras_model)[:-1])
+
+
 def margin(depth=4):
     """Pixels lost on each side: two 3x3 valid convs per level, going down and coming back up."""
     down = sum(2 * 2 ** level for level in range(depth))
@@ -71,11 +93,11 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
         x = layers.Concatenate(name=f"concat{level}")([skip, x])
         x = conv_block(x, width * 2 ** level, f"up{level}")
     if colour_head:
-        x = layers.Concatenate(name="decoder_and_colour")(
+        x = layers.Concatenate(name=HEAD_INPUT)(
             [x] + colour_features(scaled, colour_head.get("boxes", ()), margin(depth)))
         for i, units in enumerate(colour_head.get("units", ()), start=1):
-            x = layers.Conv2D(units, 1, activation="relu", name=f"colour_head{i}")(x)
-    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="cloud_probability")(x)
+            x = layers.Conv2D(units, 1, activation="relu", name=f"{HEAD_PREFIX}{i}")(x)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name=OUTPUT_LAYER)(x)
     return keras.Model(model_inputs, outputs, name=name)
 
 

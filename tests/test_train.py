@@ -266,13 +266,13 @@ def test_growing_the_clearsky_inputs_starts_from_exactly_the_single_map_predicti
 def test_growing_a_colour_head_keeps_every_unet_layer_and_starts_the_head_fresh(tmp_path):
     from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
     from mars_cloudmask_plugin.unet import build_unet
-    from mars_cloudmask_lab.train import FIRST_CONV, transfer_weights
+    from mars_cloudmask_lab.train import FIRST_CONV, OUTPUT_LAYER, transfer_weights
     source = _tiny_single_map_model(tmp_path)
     grown = build_unet(width=2, inputs=EXCESS_INPUTS, colour_head={"boxes": [5], "units": [4]})
     transfer_weights(source, grown, EXCESS_INPUTS)
     old = {layer.name: layer.get_weights() for layer in source.keras_model.layers}
     shared = [layer for layer in grown.layers if layer.get_weights() and layer.name in old
-              and layer.name not in (FIRST_CONV, "cloud_probability")]
+              and layer.name not in (FIRST_CONV, OUTPUT_LAYER)]
     assert len(shared) > 20
     assert all(all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), old[layer.name])) for layer in shared)
     first = grown.get_layer(FIRST_CONV).get_weights()[0]
