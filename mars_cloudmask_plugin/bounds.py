@@ -2,7 +2,10 @@
 polar hood, seasonal cap and polar night make MARCI colour unreliable."""
 from .errors import CloudmaskError
 
+import math
+
 DEFAULT_BUFFER = 3.0
+MARS_OBLIQUITY = 25.19      # degrees
 
 
 def check_ls(ls, path=None):
@@ -28,3 +31,10 @@ def polar_bounds(ls, buffer=DEFAULT_BUFFER):
         return 59.0 + 0.214 * s - buffer, -57.0 + 0.247 * s + buffer
     s = 90.0 - abs(270.0 - ls)
     return 59.0 - 0.214 * s - buffer, -57.0 - 0.247 * s + buffer
+
+
+def subsolar_latitude(ls):
+    """The latitude (degrees) where the sun stands overhead at solar longitude `ls`:
+    sin(lat) = sin(obliquity) sin(Ls)."""
+    ls = check_ls(ls)
+    return math.degrees(math.asin(math.sin(math.radians(MARS_OBLIQUITY)) * math.sin(math.radians(ls))))

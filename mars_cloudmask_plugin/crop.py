@@ -18,6 +18,7 @@ class Area:
     col1: int
     lat_north: float
     lat_south: float
+    ls: float = None            # the sol's solar longitude, where known (channels that depend on season)
 
     @property
     def shape(self):
@@ -47,7 +48,7 @@ def prediction_area(rgb, ls, buffer=3.0, path=None):
     cols = usable_columns(rgb[row0:row1])
     if cols is None:
         raise CloudmaskError(path, f"holds no image data between latitudes {lat_south:.2f} and {lat_north:.2f}")
-    return Area(row0, row1, cols[0], cols[1], lat_north, lat_south)
+    return Area(row0, row1, cols[0], cols[1], lat_north, lat_south, ls)
 
 
 def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels=None, clearsky=None):
@@ -59,8 +60,10 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels
     bounds, mirrored only past the poles. `channels` (names of inputs.CHANNELS; default RGB, plus
     latitude with `latitude`): RGB alone stays in its own dtype; otherwise exactly those channels,
     float32, latitude in degrees per row (a mirrored row keeps the latitude of the row it copies),
-    the clear-sky ones from `clearsky` (a clearsky.ClearSky), padded the same way.
+    the clear-sky ones from `clearsky` (a clearsky.ClearSky), padded the same way; the seasonal ones
+    from the area's Ls.
     """
+    from .bounds import subsolar_latitude
     from .inputs import LEGACY_INPUTS, RGB, build_channels
     rows, cols = padding_index(area, before, after_rows, after_cols)
     channels = tuple(channels or LEGACY_INPUTS["rgb+latitude" if latitude else "rgb"])
@@ -68,7 +71,8 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels
         return take_padded(rgb, rows, cols)
     return build_channels(channels, take_padded(rgb, rows, cols), grid.latitude_of_row(rows).astype(np.float32),
                           None if clearsky is None else [take_padded(band, rows, cols)
-                                                         for band in (clearsky.blue_red, clearsky.blue)])
+                                                         for band in (clearsky.blue_red, clearsky.blue)],
+                          None if area.ls is None else subsolar_latitude(area.ls))
 
 
 def padding_index(area, before, after_rows, after_cols):

@@ -13,6 +13,10 @@ from .errors import CloudmaskError
 CHANNELS = {
     "red": 1 / 255.0, "green": 1 / 255.0, "blue": 1 / 255.0,   # the MDGM, 0..255
     "latitude": 1 / 90.0,                                        # degrees
+    # Latitude measured from the subsolar latitude of the sol's season (degrees): illumination, and
+    # so colour, follows it through the year, where latitude alone ties what is learnt to the season
+    # the labels come from (P01, Ls 132-140).
+    "latitude_from_subsolar": 1 / 90.0,
     "blue_red": 1.0,                                             # the map's blue / red
     "clearsky_blue_red": 1.0,                                    # the clear-sky reference's blue / red
     "clearsky_blue": 1 / 255.0,                                  # the clear-sky reference's blue
@@ -55,12 +59,15 @@ def scales(names):
     return [CHANNELS[name] for name in names]
 
 
-def build_channels(names, rgb, latitude, clearsky=None):
+def build_channels(names, rgb, latitude, clearsky=None, subsolar_latitude=None):
     """(rows, cols, len(names)) float32 from padded arrays: `rgb` (rows, cols, 3), `latitude` per row
     (degrees) and `clearsky` [blue/red, blue] (NaN where the reference has too few sols: there the
-    map's own value stands in, so that pixel looks like its reference: excess 0)."""
+    map's own value stands in, so that pixel looks like its reference: excess 0); the sol's
+    `subsolar_latitude` (degrees, bounds.subsolar_latitude) for the seasonal channel."""
     if needs_clearsky(names) and clearsky is None:
         raise CloudmaskError(None, "this model needs a clear-sky reference")
+    if "latitude_from_subsolar" in names and subsolar_latitude is None:
+        raise CloudmaskError(None, "this model needs the sol's solar longitude (Ls) for its latitude_from_subsolar input")
     out = np.empty(rgb.shape[:2] + (len(names),), np.float32)
     ratio = None
     for i, name in enumerate(names):
@@ -68,6 +75,8 @@ def build_channels(names, rgb, latitude, clearsky=None):
             out[..., i] = rgb[..., RGB.index(name)]
         elif name == "latitude":
             out[..., i] = latitude[:, None]
+        elif name == "latitude_from_subsolar":
+            out[..., i] = (latitude - np.float32(subsolar_latitude))[:, None]
         elif name in ("blue_red", "clearsky_blue_red", "blue_red_excess"):
             if ratio is None:
                 ratio = rgb[..., 2].astype(np.float32) / np.maximum(rgb[..., 0], 1).astype(np.float32)

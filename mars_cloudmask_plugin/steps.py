@@ -24,7 +24,7 @@ from .raster import read_global_band
 from .writers import check_writable_folder, write_geotiff
 
 
-def area_between(rgb, lat_north, lat_south, path=None):
+def area_between(rgb, lat_north, lat_south, path=None, ls=None):
     """The prediction area between explicit latitudes (degrees), less the black edge columns:
     what `crop.prediction_area` does with bounds that do not come from Ls."""
     lat_north, lat_south = float(lat_north), float(lat_south)
@@ -39,7 +39,7 @@ def area_between(rgb, lat_north, lat_south, path=None):
     cols = usable_columns(rgb[row0:row1])
     if cols is None:
         raise CloudmaskError(path, f"holds no image data between latitudes {lat_south:.2f} and {lat_north:.2f}")
-    return Area(row0, row1, cols[0], cols[1], lat_north, lat_south)
+    return Area(row0, row1, cols[0], cols[1], lat_north, lat_south, ls)
 
 
 def resolve_area(mdgm, ls=None, buffer=DEFAULT_BUFFER, lat_north=None, lat_south=None):
@@ -55,7 +55,7 @@ def resolve_area(mdgm, ls=None, buffer=DEFAULT_BUFFER, lat_north=None, lat_south
             raise
         sol = Sol(sol_name(mdgm.path), None, None)
     if explicit:
-        return area_between(mdgm.rgb, lat_north, lat_south, mdgm.path), sol
+        return area_between(mdgm.rgb, lat_north, lat_south, mdgm.path, sol.ls), sol
     return prediction_area(mdgm.rgb, sol.ls, buffer, mdgm.path), sol
 
 

@@ -59,7 +59,9 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
     With `colour_head` ({"boxes": [5, 15, 45], "units": [32, 16]}) the last layer is a per-pixel
     network instead of one 1x1 convolution: it sees the decoder's features and the scaled inputs with
     their box means (see colour_features), so each pixel's colour and its neighbourhood's, compared
-    with the clear sky, reach the decision through more than the decoder's `width` channels."""
+    with the clear sky, reach the decision through more than the decoder's `width` channels.
+    Its "inputs" (names) limit the channels the head sees directly (the others reach it through the
+    U-Net only): a left-out channel enters the head as zeros, so its weights there do nothing."""
     import keras
     from keras import layers
 
@@ -94,11 +96,26 @@ def build_unet(width=16, depth=4, name="mars_cloudmask_unet", bn_momentum=0.99, 
         x = conv_block(x, width * 2 ** level, f"up{level}")
     if colour_head:
         x = layers.Concatenate(name=HEAD_INPUT)(
-            [x] + colour_features(scaled, colour_head.get("boxes", ()), margin(depth)))
+            [x] + colour_features(head_scaled(model_inputs, scaled, names, colour_head.get("inputs")),
+                                  colour_head.get("boxes", ()), margin(depth)))
         for i, units in enumerate(colour_head.get("units", ()), start=1):
             x = layers.Conv2D(units, 1, activation="relu", name=f"{HEAD_PREFIX}{i}")(x)
     outputs = layers.Conv2D(1, 1, activation="sigmoid", name=OUTPUT_LAYER)(x)
     return keras.Model(model_inputs, outputs, name=name)
+
+
+def head_scaled(model_inputs, scaled, names, head_inputs):
+    """The scaled inputs the colour head sees: all of them, or with `head_inputs` only those (the
+    others zero, keeping the head's feature layout whichever channels it sees)."""
+    if head_inputs is None:
+        return scaled
+    from keras import layers
+    from .inputs import scales
+    unknown = sorted(set(head_inputs) - set(names))
+    if unknown:
+        raise ValueError(f"colour head inputs {unknown} are not inputs of the network {list(names)}")
+    factors = [factor if name in head_inputs else 0.0 for name, factor in zip(names, scales(names))]
+    return layers.Rescaling(factors, name="colour_scale_0_1")(model_inputs)
 
 
 def colour_features(scaled, boxes, crop):

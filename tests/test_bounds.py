@@ -61,3 +61,11 @@ def test_ls_outside_0_360_or_not_a_number_is_refused(ls):
 def test_ls_error_names_the_file():
     with pytest.raises(CloudmaskError, match=r"^P01_day10_zequat\.jpg: solar longitude Ls 400"):
         check_ls(400, "P01_day10_zequat.jpg")
+
+
+@pytest.mark.parametrize("ls, latitude", [(0, 0.0), (90, 25.19), (180, 0.0), (270, -25.19), (360, 0.0),
+                                          # sin(25.19) sin(30) = 0.21280 -> asin: 12.287 degrees
+                                          (30, 12.287)])
+def test_the_subsolar_latitude_follows_the_obliquity_through_the_year(ls, latitude):
+    from mars_cloudmask_plugin.bounds import subsolar_latitude
+    assert subsolar_latitude(ls) == pytest.approx(latitude, abs=1e-3)

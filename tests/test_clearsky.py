@@ -118,6 +118,39 @@ def test_excess_channels_say_how_much_bluer_the_map_is_than_its_clear_sky():
     assert out[0, 2, names.index("blue_red_excess")] == 1.0                          # 200 / 1 - 0.5, clipped
 
 
+def test_latitude_from_subsolar_is_the_latitude_less_the_seasons_subsolar_latitude():
+    from mars_cloudmask_plugin.crop import Area, pad_area
+    rgb = np.full((1, 2, 3), 100, np.uint8)
+    names = ("red", "latitude", "latitude_from_subsolar")
+    out = build_channels(names, rgb, np.array([10.0], np.float32), subsolar_latitude=25.19)
+    assert out[0, :, 2].tolist() == pytest.approx([10.0 - 25.19] * 2)
+    with pytest.raises(CloudmaskError, match=r"solar longitude \(Ls\)"):
+        build_channels(names, rgb, np.array([10.0], np.float32))
+    # pad_area takes the season from the area's Ls: at Ls 270 the sun stands over -25.19
+    global_rgb = np.full((grid.HEIGHT, grid.WIDTH, 3), 100, np.uint8)
+    padded = pad_area(global_rgb, Area(900, 902, 0, 3600, 0, 0, ls=270.0), 0, 0, 0, channels=names)
+    assert padded[:, 0, 2] == pytest.approx(padded[:, 0, 1] + 25.19)
+
+
+def test_a_colour_head_sees_only_its_inputs():
+    """A channel left out of the head's inputs reaches the decision through the U-Net alone: with
+    the U-Net's first weights for it zero (a grown channel), the output does not depend on it."""
+    from mars_cloudmask_plugin.unet import FIRST_CONV, build_unet
+    names = ("red", "green", "blue", "latitude")
+    head = {"boxes": [5], "units": [3], "inputs": ["red", "green", "blue"]}
+    model = build_unet(width=2, inputs=names, colour_head=head)
+    first = model.get_layer(FIRST_CONV)
+    kernel, bias = first.get_weights()
+    kernel[:, :, 3, :] = 0
+    first.set_weights([kernel, bias])
+    x = np.random.default_rng(0).uniform(0, 255, (1, 188, 188, 4)).astype(np.float32)
+    other = x.copy()
+    other[..., 3] = -60.0
+    np.testing.assert_allclose(model(x), model(other), atol=1e-6)
+    with pytest.raises(ValueError, match="not inputs of the network"):
+        build_unet(width=2, inputs=names, colour_head={"units": [3], "inputs": ["blue_excess"]})
+
+
 @pytest.fixture(scope="module")
 def clearsky_model_path(tiny_clearsky_model_path):
     return tiny_clearsky_model_path
