@@ -66,20 +66,32 @@ def tiny_clearsky_model_path(tmp_path_factory):
     return save_model(km, path, meta, include_optimizer=False)
 
 
-@pytest.fixture(scope="session")
-def tiny_excess_head_model_path(tmp_path_factory):
-    """A random-weight width-2 U-Net on the excess-over-clear-sky inputs with a colour head (box
-    means of 5 and 15 px): the shape of the shipped reference-aware model, tiny."""
+def _tiny_head_model(directory, name, inputs, colour_head):
     import keras
-    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
     from mars_cloudmask_plugin.model import model_metadata, save_model
     from mars_cloudmask_plugin.unet import build_unet
     keras.utils.set_random_seed(5)
-    km = build_unet(width=2, inputs=EXCESS_INPUTS, colour_head={"boxes": [5, 15], "units": [4]})
-    path = tmp_path_factory.mktemp("excess_model") / "tiny_excess_head.keras"
-    meta = model_metadata(km, name="tiny-excess-head", version="test", width=2, tile_size=TINY_TILE, threshold=0.5,
-                          inputs=EXCESS_INPUTS)
-    return save_model(km, path, meta, include_optimizer=False)
+    km = build_unet(width=2, inputs=inputs, colour_head=colour_head)
+    meta = model_metadata(km, name=name, version="test", width=2, tile_size=TINY_TILE, threshold=0.5, inputs=inputs)
+    return save_model(km, directory / f"{name}.keras", meta, include_optimizer=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_excess_head_model_path(tmp_path_factory):
+    """A random-weight width-2 U-Net on the excess-over-clear-sky inputs with a colour head (box
+    means of 5 and 15 px): the shape of the reference-aware model 0.5.0-w8, tiny."""
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
+    return _tiny_head_model(tmp_path_factory.mktemp("excess_model"), "tiny-excess-head", EXCESS_INPUTS,
+                            {"boxes": [5, 15], "units": [4]})
+
+
+@pytest.fixture(scope="session")
+def tiny_seasonal_head_model_path(tmp_path_factory):
+    """The shape of the shipped reference-aware model, tiny: the excess inputs and the latitude from
+    the subsolar latitude, the colour head seeing every input but latitude."""
+    from mars_cloudmask_plugin.inputs import SEASONAL_INPUTS
+    return _tiny_head_model(tmp_path_factory.mktemp("seasonal_model"), "tiny-seasonal-head", SEASONAL_INPUTS,
+                            {"boxes": [5, 15], "units": [4], "inputs": [n for n in SEASONAL_INPUTS if n != "latitude"]})
 
 
 @pytest.fixture(scope="session")
