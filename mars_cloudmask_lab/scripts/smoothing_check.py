@@ -1,0 +1,85 @@
+"""Would smoothing the probability before the threshold help? A model's probability on P01 days
+01-18 (cached as .npz), then for each box mean (1 = none, 3, 5, 7 px, over valid pixels only) the
+threshold with the best pooled IoU on days 01-14 and the IoU it gives on days 15-18.
+
+    .venv/bin/python mars_cloudmask_lab/scripts/smoothing_check.py --model models/mars_cloudmask_unet_clearsky.keras \\
+        --clearsky runs/clearsky_cache/P01_clearsky.tif --cache runs/probs_clearsky
+
+Reads ../shared/data/P01; prints one line per box; writes only the --cache folder.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+DATA = Path("../shared/data/P01")
+BOXES = (1, 3, 5, 7)
+THRESHOLDS = np.round(np.arange(0.30, 0.66, 0.05), 2)
+TRAIN_DAYS, VAL_DAYS = range(1, 15), range(15, 19)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--clearsky", type=Path, help="the reference file a reference-aware model needs")
+    ap.add_argument("--cache", type=Path, required=True, help="folder for the probabilities (reused when present)")
+    args = ap.parse_args(argv)
+    cache_probabilities(args.model, args.clearsky, args.cache)
+    for box in BOXES:
+        train = np.zeros((len(THRESHOLDS), 3))
+        val = np.zeros((len(THRESHOLDS), 3))
+        for day in (*TRAIN_DAYS, *VAL_DAYS):
+            with np.load(args.cache / f"P01_day{day:02d}.npz") as z:
+                prob, reference, data = smoothed(z["prob"], box), z["reference"], z["data"]
+            for i, threshold in enumerate(THRESHOLDS):
+                (train if day in TRAIN_DAYS else val)[i] += counts(prob >= threshold, reference, data)
+        best = int(np.argmax([iou(c) for c in train]))
+        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {iou(train[best]):.4f}) -> "
+              f"validation IoU {iou(val[best]):.4f}", flush=True)
+
+
+def cache_probabilities(model_path, clearsky_path, cache):
+    from mars_cloudmask_lab.evaluate import probability_on_sol
+    from mars_cloudmask_plugin.clearsky import read_clearsky
+    from mars_cloudmask_plugin.model import load_model
+    cache.mkdir(parents=True, exist_ok=True)
+    model, clearsky = None, None
+    for day in (*TRAIN_DAYS, *VAL_DAYS):
+        target = cache / f"P01_day{day:02d}.npz"
+        if target.exists():
+            continue
+        if model is None:
+            model = load_model(model_path)
+            clearsky = read_clearsky(clearsky_path) if clearsky_path else None
+        sol, prob = probability_on_sol(DATA / "mdgm" / f"P01_day{day:02d}_zequat.jpg", DATA / "cloudmask", model,
+                                       buffer=-4, clearsky=clearsky)
+        np.savez_compressed(target, prob=prob, reference=sol.reference, data=sol.data)
+
+
+def smoothed(prob, box):
+    """The box mean of the probability over valid pixels (prob >= 0); longitude wraps."""
+    if box == 1:
+        return prob
+    valid = prob >= 0
+    mode = ("nearest", "wrap")
+    total = ndimage.uniform_filter(np.where(valid, prob, 0).astype(np.float32), box, mode=mode)
+    share = ndimage.uniform_filter(valid.astype(np.float32), box, mode=mode)
+    return np.where(valid, total / np.maximum(share, 1e-6), prob)
+
+
+def counts(predicted, reference, data):
+    """[true positives, false positives, false negatives] where the reference is valid and the MDGM has data."""
+    scored = (reference != -999) & data
+    truth = (reference == 1) & scored
+    predicted = predicted & scored
+    return np.array([(predicted & truth).sum(), (predicted & ~truth).sum(), (~predicted & truth).sum()])
+
+
+def iou(c):
+    return c[0] / c.sum()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
