@@ -1,8 +1,8 @@
 """Polar bounds from solar longitude (Mengwall and Guzewich 2022): the latitudes outside which
 polar hood, seasonal cap and polar night make MARCI colour unreliable."""
-from .errors import CloudmaskError
-
 import math
+
+from .errors import CloudmaskError
 
 DEFAULT_BUFFER = 3.0
 MARS_OBLIQUITY = 25.19      # degrees

@@ -32,7 +32,7 @@ RGB = ("red", "green", "blue")
 LEGACY_INPUTS = {"rgb": RGB, "rgb+latitude": RGB + ("latitude",)}
 CLEARSKY_INPUTS = RGB + ("latitude", "blue_red", "clearsky_blue_red", "clearsky_blue")
 EXCESS_INPUTS = RGB + ("latitude", "clearsky_blue_red", "clearsky_blue", "blue_excess", "blue_red_excess")
-# ... and the latitude from the subsolar latitude, which the shipped model's colour head sees instead of latitude.
+# ... and the latitude from the subsolar latitude (clearsky_w8_solar_grown.json: its colour head sees that instead of latitude).
 SEASONAL_INPUTS = RGB + ("latitude", "latitude_from_subsolar") + CLEARSKY_CHANNELS
 BLUE_RED_EXCESS_LIMIT = 1.0
 

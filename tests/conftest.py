@@ -87,8 +87,8 @@ def tiny_excess_head_model_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_seasonal_head_model_path(tmp_path_factory):
-    """The shape of the shipped reference-aware model, tiny: the excess inputs and the latitude from
-    the subsolar latitude, the colour head seeing every input but latitude."""
+    """The shape of the subsolar-latitude experiment (clearsky_w8_solar_grown.json), tiny: the excess
+    inputs and the latitude from the subsolar latitude, the colour head seeing every input but latitude."""
     from mars_cloudmask_plugin.inputs import SEASONAL_INPUTS
     return _tiny_head_model(tmp_path_factory.mktemp("seasonal_model"), "tiny-seasonal-head", SEASONAL_INPUTS,
                             {"boxes": [5, 15], "units": [4], "inputs": [n for n in SEASONAL_INPUTS if n != "latitude"]})

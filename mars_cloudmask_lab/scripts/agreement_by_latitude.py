@@ -34,7 +34,8 @@ def main(argv=None):
     for subphase in args.subphases.split(","):
         counts = agreement_counts(sorted((args.year_dir / subphase).glob("*_zequat.jpg")), models, clearsky_of)
         print(f"\n{subphase}: agreement IoU with the published masks (ours-only / published-only pixels)")
-        bands = sorted({band for (_, band) in counts})
+        bands = sorted({band for (name, band), c in counts.items() if c.scored},
+                       key=lambda band: (band == "all", float(band.split("..")[0]) if band != "all" else 0.0))
         print("| band | " + " | ".join(models) + " |\n|---|" + "---:|" * len(models))
         for band in bands:
             cells = [_cell(counts[name, band]) for name in models]
@@ -42,8 +43,9 @@ def main(argv=None):
 
 
 def agreement_counts(paths, models, clearsky_of):
-    """{(model name, band label): [both, ours only, published only]} pooled over the sols; band "all"
-    is the whole map."""
+    """{(model name, band label): Confusion against the published masks} pooled over the sols; band
+    "all" is the whole map."""
+    from mars_cloudmask_lab.metrics import Confusion, confusions_by_threshold
     from mars_cloudmask_plugin.archive import find_sol
     from mars_cloudmask_plugin.grid import latitude_of_row
     from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
@@ -55,27 +57,23 @@ def agreement_counts(paths, models, clearsky_of):
         mdgm = read_mdgm(path)
         sol = find_sol(mdgm.path)
         published = read_netcdf_mask(path.parent / "paper_masks" / f"cloudmask_{sol.name}.ncdf")[0]
-        scored = (published != -999) & has_data(mdgm.rgb)
-        truth = (published == 1) & scored
-        latitude = latitude_of_row(np.arange(scored.shape[0]))
-        bands = {"all": np.ones(scored.shape[0], bool)}
+        data = has_data(mdgm.rgb)
+        latitude = latitude_of_row(np.arange(data.shape[0]))[:, None]
+        bands = {"all": np.ones_like(data)}
         for south in range(-90, 90, BAND_DEGREES):
             bands[f"{south}..{south + BAND_DEGREES}"] = (latitude >= south) & (latitude < south + BAND_DEGREES)
         for name, model in models.items():
             clearsky = clearsky_of(path) if model.needs_clearsky else None
             prob, area, _ = probability_for(mdgm, sol.ls, model, buffer=-4, tile_size="auto", clearsky=clearsky)
-            ours = (global_probability(prob, area, mdgm.rgb) >= model.threshold) & scored
+            prob = global_probability(prob, area, mdgm.rgb)
             for band, rows in bands.items():
-                if not scored[rows].any():
-                    continue
-                c = counts.setdefault((name, band), np.zeros(3))
-                c += [(ours & truth)[rows].sum(), (ours & ~truth)[rows].sum(), (~ours & truth)[rows].sum()]
+                band_counts = confusions_by_threshold(prob, published, data & rows, [model.threshold])[0]
+                counts[name, band] = counts.get((name, band), Confusion()) + band_counts
     return counts
 
 
 def _cell(c):
-    total = c.sum()
-    return f"{c[0] / total:.3f} ({int(c[1])} / {int(c[2])})" if total else "-"
+    return f"{c.metrics()['iou']:.3f} ({c.fp} / {c.fn})" if c.scored else "-"
 
 
 if __name__ == "__main__":

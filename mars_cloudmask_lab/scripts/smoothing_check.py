@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from mars_cloudmask_lab.metrics import Confusion, confusions_by_threshold
+
 DATA = Path("../shared/data/P01")
 BOXES = (1, 3, 5, 7)
 THRESHOLDS = np.round(np.arange(0.30, 0.66, 0.05), 2)
@@ -28,16 +30,17 @@ def main(argv=None):
     args = ap.parse_args(argv)
     cache_probabilities(args.model, args.clearsky, args.cache)
     for box in BOXES:
-        train = np.zeros((len(THRESHOLDS), 3))
-        val = np.zeros((len(THRESHOLDS), 3))
+        train = [Confusion() for _ in THRESHOLDS]
+        val = [Confusion() for _ in THRESHOLDS]
         for day in (*TRAIN_DAYS, *VAL_DAYS):
             with np.load(args.cache / f"P01_day{day:02d}.npz") as z:
-                prob, reference, data = smoothed(z["prob"], box), z["reference"], z["data"]
-            for i, threshold in enumerate(THRESHOLDS):
-                (train if day in TRAIN_DAYS else val)[i] += counts(prob >= threshold, reference, data)
-        best = int(np.argmax([iou(c) for c in train]))
-        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {iou(train[best]):.4f}) -> "
-              f"validation IoU {iou(val[best]):.4f}", flush=True)
+                by_threshold = confusions_by_threshold(smoothed(z["prob"], box), z["reference"], z["data"], THRESHOLDS)
+            totals = train if day in TRAIN_DAYS else val
+            totals[:] = [total + c for total, c in zip(totals, by_threshold)]
+        train_iou = [c.metrics()["iou"] for c in train]
+        best = int(np.argmax(train_iou))
+        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {train_iou[best]:.4f}) -> "
+              f"validation IoU {val[best].metrics()['iou']:.4f}", flush=True)
 
 
 def cache_probabilities(model_path, clearsky_path, cache):
@@ -59,7 +62,7 @@ def cache_probabilities(model_path, clearsky_path, cache):
 
 
 def smoothed(prob, box):
-    """The box mean of the probability over valid pixels (prob >= 0); longitude wraps."""
+    """The box mean of the probability over valid pixels (prob >= 0; -999 stays, scored as clear); longitude wraps."""
     if box == 1:
         return prob
     valid = prob >= 0
@@ -67,18 +70,6 @@ def smoothed(prob, box):
     total = ndimage.uniform_filter(np.where(valid, prob, 0).astype(np.float32), box, mode=mode)
     share = ndimage.uniform_filter(valid.astype(np.float32), box, mode=mode)
     return np.where(valid, total / np.maximum(share, 1e-6), prob)
-
-
-def counts(predicted, reference, data):
-    """[true positives, false positives, false negatives] where the reference is valid and the MDGM has data."""
-    scored = (reference != -999) & data
-    truth = (reference == 1) & scored
-    predicted = predicted & scored
-    return np.array([(predicted & truth).sum(), (predicted & ~truth).sum(), (~predicted & truth).sum()])
-
-
-def iou(c):
-    return c[0] / c.sum()
 
 
 if __name__ == "__main__":
