@@ -377,11 +377,12 @@ def choose_threshold(cloud_model, config, run_dir, log=print, clearsky_of=None):
     return best["threshold"]
 
 
-def validation_summary(cloud_model, val_paths, config, clearsky_of=None):
-    """Figures of the final model on the validation sols (never trained on), stored in the model file."""
+def validation_summary(cloud_model, val_paths, config, clearsky_of=None, days=None):
+    """Figures of the final model on the validation sols (never trained on), stored in the model file;
+    with `days` (their names, matching val_paths) the same figures for other sols."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer,
                                     clearsky_of=clearsky_of)
-    return {"days": list(config.val_days), "buffer": config.buffer, "pooled": pooled.metrics(),
+    return {"days": list(days or config.val_days), "buffer": config.buffer, "pooled": pooled.metrics(),
             "per_sol": {name: c.metrics() for name, c in per_sol.items()},
             "scoring": "pixels where the reference is valid and the MDGM has data; predicted -999 counts as clear"}
 
@@ -418,6 +419,8 @@ def train_stages(config, run_dir, resume=False, log=print):
     last = load_model(previous)
     meta = dict(last.metadata, training_seconds=round(seconds, 1), recipe=asdict(config),
                 stages=len(config.stages))
+    if not stage.val_days:
+        meta["training_fit"] = training_fit(last, stage, run_dir, log)
     final = save_model(last.keras_model, run_dir / "final.keras", meta, include_optimizer=False)
     log(f"wrote {final} ({len(config.stages)} stages, {seconds:.0f} s of training)")
     return final
@@ -508,6 +511,17 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
     final = save_model(model, run_dir / "final.keras", meta, include_optimizer=False)
     log(f"wrote {final}")
     return final
+
+
+def training_fit(cloud_model, config, run_dir, log=print):
+    """The final run on every labelled day has no validation sols: its figures on the sols it was
+    trained on, stored so that a test can check the shipped file against its card (a fit, not a
+    validation: the card's validation figures are those of the recipe's run on days 01-14)."""
+    log(f"scoring the final model on its {len(config.train_days)} training sols")
+    paths = [mdgm_path_for(name, config.mdgm_dir, "a training sol") for name in config.train_days]
+    clearsky_of = clearsky_source(config, Path(run_dir) / "clearsky")
+    summary = validation_summary(cloud_model, paths, config, clearsky_of, days=config.train_days)
+    return {**summary, "note": "scored on the sols it was trained on: a fit, not a validation"}
 
 
 def _logged_seconds(log_path, epochs):

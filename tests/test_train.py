@@ -226,6 +226,7 @@ def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_mo
 def test_committed_training_configs_load_and_never_train_on_the_validation_sols(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    from mars_cloudmask_plugin.model import read_metadata
     from mars_cloudmask_plugin.unet import is_valid_input_size
     configs = sorted((repo_root / "mars_cloudmask_lab" / "recipes").glob("*.json"))
     assert configs
@@ -237,6 +238,10 @@ def test_committed_training_configs_load_and_never_train_on_the_validation_sols(
         weak = " ".join(mdgm for mdgm, _ in config.weak_sols)
         assert not any(day in weak for day in config.val_days), path.name
         assert (config.weak_share > 0) == bool(config.weak_sols), path.name
+        start = repo_root / config.init_from
+        if config.init_from and config.val_days and start.exists():    # runs/ files exist only where made
+            # the shipped models are trained on days 01-18: a run validated on 15-18 must not start from them
+            assert not set(read_metadata(start)["training_days"]) & set(config.val_days), path.name
 
 
 def _tiny_single_map_model(tmp_path):
@@ -309,3 +314,36 @@ def test_the_shipped_reference_recipe_trains_the_single_map_network_first_then_g
     assert [tuple(s.inputs) for s in stages[:-1]] == [LEGACY_INPUTS["rgb+latitude"]] * len(stage_configs(single))
     assert not any(s.colour_head for s in stages[:-1]) and not stages[0].init_from
     assert needs_clearsky(stages[-1].inputs) and stages[-1].colour_head and stages[-1].head_patches
+    # the head reaches latitude only through the U-Net: seeing it directly tied it to P01's season
+    assert "latitude" not in stages[-1].colour_head["inputs"]
+
+
+def test_the_reference_recipe_shares_the_single_map_recipes_stages_so_its_stage3_is_that_model(repo_root):
+    from mars_cloudmask_lab.commands.train import read_recipe
+    from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    recipes = repo_root / "mars_cloudmask_lab" / "recipes"
+    reference = stage_configs(TrainConfig(**read_recipe(recipes / "clearsky_w8.json")))
+    single = stage_configs(TrainConfig(**read_recipe(recipes / "single_w8.json")))
+    what_training_sees = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "buffer", "epochs",
+                          "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
+                          "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "train_days", "val_days",
+                          "min_labelled", "inputs", "colour_head")
+    for ours, theirs in zip(reference, single, strict=False):
+        assert {k: getattr(ours, k) for k in what_training_sees} == {k: getattr(theirs, k) for k in what_training_sees}
+    assert len(reference) == len(single) + 1 and single[-1].name == "mars_cloudmask_unet_w8"
+    last_single = len(single) - 1
+    assert (reference[last_single].name, reference[last_single].version) == (single[-1].name, single[-1].version)
+
+
+def test_a_staged_run_without_validation_sols_stores_its_fit_on_the_training_sols(tmp_path, archive):
+    from mars_cloudmask_plugin.model import read_metadata
+    from mars_cloudmask_lab.train import TrainConfig, train_stages
+    mdgm_dir, ref_dir = archive
+    config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
+                         val_days=[], width=2, patch=220, batch=2, steps_per_epoch=2, epochs=1, learning_rate=0.01,
+                         seed=5, recalibration_batches=2, stages=[{"epochs": 1}])
+    meta = read_metadata(train_stages(config, tmp_path / "run", log=lambda line: None))
+    assert "validation" not in meta
+    fit = meta["training_fit"]
+    assert fit["days"] == ["P01_day01", "P01_day02"] and set(fit["per_sol"]) == {"P01_day01", "P01_day02"}
+    assert 0 <= fit["pooled"]["iou"] <= 1 and "not a validation" in fit["note"]

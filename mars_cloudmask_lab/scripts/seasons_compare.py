@@ -1,0 +1,71 @@
+"""Models side by side over a Mars year, against the model issue's seasons targets.
+
+    .venv/bin/python mars_cloudmask_lab/scripts/seasons_compare.py BASE.json OTHER.json [OTHER.json ...]
+
+Each file is the `--json` of `mars-cloudmask seasons` on the same sols; BASE is the single-map
+model's run. Prints a markdown table per subphase (cloud share and agreement with the published
+masks for each model, and each other model's change in agreement from BASE), then per model:
+the largest drop outside the dust season, the subphases within the allowed drop, and the highest
+dust-season cloud share.
+"""
+import argparse
+import json
+from pathlib import Path
+
+DUST_SEASON = {f"P{n:02d}" for n in range(6, 13)}     # P06-P12, Ls about 210-340
+ALLOWED_DROP = 0.03
+DUST_CLOUD_LIMIT = 0.01
+
+
+def subphases(path):
+    data = json.loads(Path(path).read_text())
+    return data["model"], {row["subphase"]: row for row in data["subphases"]}
+
+
+def fmt(value):
+    return "-" if value is None else f"{value:.3f}"
+
+
+def change(other, base):
+    if other is None or base is None:
+        return None
+    return other - base
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", type=Path, help="seasons --json of the single-map model")
+    parser.add_argument("others", type=Path, nargs="+", help="seasons --json of the models to compare")
+    args = parser.parse_args(argv)
+    base_label, base = subphases(args.base)
+    others = [subphases(path) for path in args.others]
+    head = ["subphase", "sols", "Ls", "published cloud", f"{base_label} cloud", "agreement"]
+    for label, _ in others:
+        head += [f"{label} cloud", "agreement", "change"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * 3 + "---:|" * (len(head) - 3))
+    for name, row in base.items():
+        cells = [name, str(row["sols"]), row["ls_range"], fmt(row["paper_cloud_fraction"]),
+                 fmt(row["cloud_fraction"]), fmt(row["agreement_iou"])]
+        for _, rows in others:
+            theirs = rows.get(name, {})
+            cells += [fmt(theirs.get("cloud_fraction")), fmt(theirs.get("agreement_iou")),
+                      fmt(change(theirs.get("agreement_iou"), row["agreement_iou"]))]
+        print("| " + " | ".join(cells) + " |")
+    print()
+    for label, rows in others:
+        drops = {name: change(rows[name]["agreement_iou"], base[name]["agreement_iou"])
+                 for name in base if name not in DUST_SEASON and name in rows}
+        drops = {name: d for name, d in drops.items() if d is not None}
+        worst = min(drops, key=drops.get)
+        within = sorted(name for name, d in drops.items() if d >= -ALLOWED_DROP)
+        dust = {name: rows[name]["cloud_fraction"] for name in sorted(DUST_SEASON) if name in rows}
+        cloudiest = max(dust, key=dust.get)
+        print(f"{label}: outside the dust season the largest drop in agreement is {-drops[worst]:.3f} ({worst}); "
+              f"{len(within)} of {len(drops)} subphases within {ALLOWED_DROP} ({', '.join(within)}); "
+              f"dust-season cloud at most {dust[cloudiest]:.1%} ({cloudiest}; "
+              f"{sum(v <= DUST_CLOUD_LIMIT for v in dust.values())} of {len(dust)} at or below {DUST_CLOUD_LIMIT:.0%})")
+
+
+if __name__ == "__main__":
+    main()
