@@ -124,8 +124,12 @@ def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILIN
     return prob, area, layout
 
 
-def check_model_inputs(model, clearsky):
-    """A reference-aware model needs a clear-sky reference; a single-map model takes none."""
+def check_model_inputs(model, clearsky, mdgm_path=None, ls=None):
+    """A reference-aware model needs a clear-sky reference; a single-map model takes none; a model
+    with a seasonal input needs the sol's Ls."""
+    if "latitude_from_subsolar" in model.channels and ls is None:
+        raise CloudmaskError(mdgm_path, f"model {model.label} needs the sol's solar longitude: give --ls "
+                                        "(Solar longitude in QGIS) or keep the subphase's Pxx_ls.txt beside the MDGM")
     if model.needs_clearsky and clearsky is None:
         raise CloudmaskError(model.path, f"model {model.label} needs a clear-sky reference of the sol's season "
                                          "(make one with mars-cloudmask reference or Clear-sky reference from MDGMs)")
@@ -138,7 +142,7 @@ def probability_in_area(mdgm, area, model, tiling=DEFAULT_TILING, tile_size=DEFA
                         watch=None, clearsky=None):
     """Cloud probability over `area` of the MDGM: (probability of the area, tile layout)."""
     watch = watch or _Stopwatch()
-    check_model_inputs(model, clearsky)
+    check_model_inputs(model, clearsky, mdgm.path, area.ls)
     layout = plan_tiles(area.shape, tiling, resolve_tile_size(tile_size, tiling, model, area.shape), model.margin,
                         model.depth)
     padded = pad_area(mdgm.rgb, area, model.margin, *layout.pad_after, channels=model.channels, clearsky=clearsky)

@@ -18,7 +18,7 @@ from .crop import Area, prediction_area, usable_columns
 from .errors import CloudmaskError
 from .mdgm import read_mdgm
 from .options import MaskOptions
-from .pipeline import probability_in_area, provenance_tags
+from .pipeline import load_clearsky_for, model_path_for, probability_in_area, provenance_tags
 from .postfilter import DEFAULT_THRESHOLD, fractions, global_probability, mask_from_probability
 from .raster import read_global_band
 from .writers import check_writable_folder, write_geotiff
@@ -111,16 +111,19 @@ def probability_raster(source, output, options=MaskOptions(), lat_north=None, la
                        progress=None, cancel=None):
     """The tiled U-Net's cloud probability of an MDGM, as a float32 GeoTIFF on the global grid with
     the run's provenance in its tags (the model's threshold among them). The area is the polar
-    bounds of Ls (`options.ls`, else the archive's table) or the explicit latitude bounds."""
+    bounds of Ls (`options.ls`, else the archive's table) or the explicit latitude bounds. With
+    `options.reference` the reference-aware model runs (as in make_products)."""
     from .model import load_model
     check_writable_folder(Path(output).parent)
     mdgm = read_mdgm(source)
     area, sol = resolve_area(mdgm, options.ls, options.buffer, lat_north, lat_south)
-    model = load_model(options.model_path)
-    prob, layout = probability_in_area(mdgm, area, model, options.tiling, options.tile_size, progress, cancel)
+    clearsky = load_clearsky_for(options, sol)
+    model = load_model(model_path_for(options))
+    prob, layout = probability_in_area(mdgm, area, model, options.tiling, options.tile_size, progress, cancel,
+                                       clearsky=clearsky)
     explicit = lat_north is not None or lat_south is not None
     tags = provenance_tags(mdgm.path, sol, area, layout, model.label, model.threshold,
-                           None if explicit else options.buffer)
+                           None if explicit else options.buffer, None if clearsky is None else clearsky.info.label)
     write_geotiff(output, global_probability(prob, area, mdgm.rgb), tags)
     return ProbabilityResult(sol, area, layout, model.label, model.threshold, Path(output))
 

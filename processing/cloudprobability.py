@@ -25,14 +25,16 @@ image rows beyond the bounds and wraps around the globe east-west, so the edges 
 full context.
 
 Tiling: "seamless" gives exactly the result of one pass over the whole area; "blend" is the
-paper's method. The model file defaults to the model shipped with the plugin; its recommended
-threshold travels with the output (tag THRESHOLD) so "Post-filter" can use it.
+paper's method. The model file defaults to the model shipped with the plugin: the single-map model,
+or with a Clear-sky reference (from "Clear-sky reference from MDGMs", of the sol's season) the
+reference-aware one; the output's tags name both (MODEL, REFERENCE). Its recommended threshold
+travels with the output (tag THRESHOLD) so "Post-filter" can use it.
 
 Progress is reported per tile; Cancel stops before the next tile and writes nothing.
 """
     INPUT, OUTPUT = "INPUT", "OUTPUT"
     LAT_NORTH, LAT_SOUTH, THRESHOLD = "LAT_NORTH", "LAT_SOUTH", "THRESHOLD"
-    OPTIONS = (options.LS, options.BUFFER, options.TILING, options.MODEL, options.TILE_SIZE)
+    OPTIONS = (options.LS, options.BUFFER, options.TILING, options.REFERENCE, options.MODEL, options.TILE_SIZE)
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add(mdgm_parameter(self.INPUT))

@@ -286,3 +286,33 @@ def test_a_colour_head_counts_towards_the_memory_that_picks_the_auto_strips(clea
     plain_rows, plain_cols = resolve_tile_size("auto", "seamless", plain, area)
     head_rows, head_cols = resolve_tile_size("auto", "seamless", head, area)
     assert head_rows == plain_rows and head_cols < plain_cols
+
+
+def test_the_probability_step_runs_the_reference_aware_model_with_a_reference_and_names_it(
+        subphase, tmp_path, clearsky_model_path):
+    import rasterio
+    from mars_cloudmask_plugin.options import MaskOptions
+    from mars_cloudmask_plugin.steps import probability_raster
+    ref = build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif").path
+    options = MaskOptions(model_path=str(clearsky_model_path), reference=str(ref), tile_size=316)
+    result = probability_raster(subphase / "P03_day02_zequat.jpg", tmp_path / "prob.tif", options)
+    with rasterio.open(result.output) as src:
+        assert src.tags()["REFERENCE"] == "ref.tif (4 sols, Ls 150-156, p20)"
+        assert src.tags()["MODEL"] == result.model_label
+    with pytest.raises(CloudmaskError, match="needs a clear-sky reference"):
+        probability_raster(subphase / "P03_day02_zequat.jpg", tmp_path / "prob2.tif",
+                           MaskOptions(model_path=str(clearsky_model_path)))
+
+
+def test_a_model_with_a_seasonal_input_refuses_a_sol_without_ls_naming_the_mdgm(
+        subphase, tmp_path, tiny_seasonal_head_model_path):
+    import shutil
+    from mars_cloudmask_plugin.options import MaskOptions
+    from mars_cloudmask_plugin.steps import probability_raster
+    ref = build_clearsky(sorted(subphase.glob("*.jpg")), tmp_path / "ref.tif").path
+    lonely = tmp_path / "elsewhere" / "P03_day02_zequat.jpg"        # no P03_ls.txt beside it: Ls unknown
+    lonely.parent.mkdir()
+    shutil.copy(subphase / "P03_day02_zequat.jpg", lonely)
+    options = MaskOptions(model_path=str(tiny_seasonal_head_model_path), reference=str(ref))
+    with pytest.raises(CloudmaskError, match=r"P03_day02_zequat\.jpg: model .* needs the sol's solar longitude"):
+        probability_raster(lonely, tmp_path / "prob.tif", options, lat_north=30, lat_south=-30)

@@ -63,3 +63,14 @@ def test_batchcloudmask_makes_one_reference_per_folder(run_alg, subphase, tmp_pa
     assert (out / "P03" / "P03_clearsky.tif").is_file()
     with rasterio.open(out / "P03" / "P03_day01_zequat_cloudmask.tif") as src:
         assert src.tags()["REFERENCE"] == "P03_clearsky.tif (3 sols, Ls 151-153, p20)"
+
+
+def test_cloudprobability_takes_a_reference_for_the_reference_aware_model(run_alg, subphase, tmp_path,
+                                                                          tiny_clearsky_model_path):
+    reference = run_alg("clearskyreference", {"INPUT": str(subphase), "OUTPUT": str(tmp_path / "ref.tif")})["OUTPUT"]
+    result = run_alg("cloudprobability", {"INPUT": str(subphase / "P03_day02_zequat.jpg"), "REFERENCE": reference,
+                                          "MODEL": str(tiny_clearsky_model_path), "TILE_SIZE": 316,
+                                          "OUTPUT": str(tmp_path / "prob.tif")})
+    with rasterio.open(result["OUTPUT"]) as src:
+        assert src.tags()["REFERENCE"].startswith("ref.tif (3 sols")
+        assert src.read(1).max() <= 1.0
