@@ -74,13 +74,12 @@ def move_under_its_run(project, layer, run_layers):
     if node is None:
         return
     ours = {os.path.normpath(str(key)) for key in run_layers}
-    children = [child for child in root.children() if child is not node]
     position = 0
-    for i, child in enumerate(children):
+    for i, child in enumerate(root.children()):
         other = getattr(child, "layer", lambda: None)()
-        if other is not None and os.path.normpath(other.source().split("|")[0]) in ours:
+        if child is not node and other is not None and os.path.normpath(other.source().split("|")[0]) in ours:
             position = i + 1                     # below the lowest layer of this run
-    parent = node.parent()
-    clone = node.clone()
-    parent.removeChildNode(node)
-    root.insertChildNode(position, clone)
+    # The clone goes in before the node comes out: a layer that leaves the tree, even for a moment,
+    # is taken out of the project at the next event loop turn (QgsLayerTreeRegistryBridge).
+    root.insertChildNode(position, node.clone())
+    node.parent().removeChildNode(node)

@@ -52,6 +52,7 @@ def test_the_desktop_runs_cloudmask_from_the_zip_and_shows_the_mask_on_mars(desk
     assert mask["classes"] == ["cloud", "clear", "invalid"]
     assert layers["P01_day10 MDGM"]["crs"] == "IAU_2015:49900"
     assert [layer["name"] for layer in result["layers"]][-1] == "P01_day10 MDGM"      # under its mask
+    assert result["layers_at_screenshot"] == ["P01_day10 cloud mask", "P01_day10 MDGM"]  # still there 6 s later
     assert result["outputs"]["LS"] == 136.5 and 0 < result["outputs"]["CLOUD_FRACTION"] < 1
     assert any("worker process of the network runtime" in line for line in result["infos"])   # no TF in QGIS
     assert len({p for p in result["progress"] if 2 < p < 95}) >= 2 and result["progress"][-1] == 100

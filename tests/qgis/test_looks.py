@@ -84,8 +84,11 @@ def test_the_mdgm_goes_under_its_own_mask_above_layers_that_were_there_before(pl
     processing.runAndLoadResults("marscloudmask:cloudmask", {
         "INPUT": str(archive), "MODEL": str(tiny_model_path), "LOAD_MDGM": True,
         "OUTPUT": str(tmp_path / "mask.tif"), "OUTPUT_PROBABILITY": str(tmp_path / "prob.tif")})
+    from qgis.core import QgsApplication
+    QgsApplication.processEvents()          # the layer tree's bridge removes layers that left the tree here
     order = [layer.name() for layer in project.layerTreeRoot().layerOrder()]
     assert order[-2:] == ["P01_day10 MDGM", "an earlier map"] and order[0].startswith("P01_day10 cloud")
+    assert "P01_day10 MDGM" in [layer.name() for layer in project.mapLayers().values()]
     del earlier
 
 
