@@ -377,12 +377,17 @@ def choose_threshold(cloud_model, config, run_dir, log=print, clearsky_of=None):
     return best["threshold"]
 
 
+def best_threshold_index(totals):
+    """Index into THRESHOLDS (and `totals`, a Confusion per threshold) of the highest pooled IoU."""
+    return max(range(len(totals)), key=lambda i: totals[i].metrics()["iou"])
+
+
 def validation_summary(cloud_model, val_paths, config, clearsky_of=None, days=None):
     """Figures of the final model on the validation sols (never trained on), stored in the model file;
     with `days` (their names, matching val_paths) the same figures for other sols."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer,
                                     clearsky_of=clearsky_of)
-    return {"days": list(days or config.val_days), "buffer": config.buffer, "pooled": pooled.metrics(),
+    return {"days": list(config.val_days if days is None else days), "buffer": config.buffer, "pooled": pooled.metrics(),
             "per_sol": {name: c.metrics() for name, c in per_sol.items()},
             "scoring": "pixels where the reference is valid and the MDGM has data; predicted -999 counts as clear"}
 
@@ -407,7 +412,8 @@ def train_stages(config, run_dir, resume=False, log=print):
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2))
     previous, seconds = config.init_from, 0.0
-    for k, stage in enumerate(stage_configs(config), start=1):
+    stages = stage_configs(config)
+    for k, stage in enumerate(stages, start=1):
         stage.init_from = previous
         stage_dir = run_dir / f"stage{k}"
         final = stage_dir / "final.keras"
@@ -419,8 +425,8 @@ def train_stages(config, run_dir, resume=False, log=print):
     last = load_model(previous)
     meta = dict(last.metadata, training_seconds=round(seconds, 1), recipe=asdict(config),
                 stages=len(config.stages))
-    if not stage.val_days:
-        meta["training_fit"] = training_fit(last, stage, run_dir, log)
+    if not stages[-1].val_days:
+        meta["training_fit"] = training_fit(last, stages[-1], run_dir, log)
     final = save_model(last.keras_model, run_dir / "final.keras", meta, include_optimizer=False)
     log(f"wrote {final} ({len(config.stages)} stages, {seconds:.0f} s of training)")
     return final

@@ -347,3 +347,10 @@ def test_a_staged_run_without_validation_sols_stores_its_fit_on_the_training_sol
     fit = meta["training_fit"]
     assert fit["days"] == ["P01_day01", "P01_day02"] and set(fit["per_sol"]) == {"P01_day01", "P01_day02"}
     assert 0 <= fit["pooled"]["iou"] <= 1 and "not a validation" in fit["note"]
+
+
+def test_the_best_threshold_is_the_one_with_the_highest_pooled_iou():
+    from mars_cloudmask_lab.metrics import Confusion
+    from mars_cloudmask_lab.train import best_threshold_index
+    totals = [Confusion(tp=5, fp=5, fn=0), Confusion(tp=8, fp=1, fn=1), Confusion(tp=6, fp=0, fn=4)]
+    assert best_threshold_index(totals) == 1

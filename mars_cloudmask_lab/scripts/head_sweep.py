@@ -57,7 +57,7 @@ def main(argv=None):
 
 def score_variant(base, stage, overrides, x, y, clearsky_of):
     """One line: the variant, its threshold and training-sol IoU, and its validation figures."""
-    from mars_cloudmask_lab.train import (TrainConfig, THRESHOLDS, evaluate_sols, fit_head_on_pixels, threshold_sweep,
+    from mars_cloudmask_lab.train import (TrainConfig, THRESHOLDS, best_threshold_index, evaluate_sols, fit_head_on_pixels, threshold_sweep,
                                           transfer_weights)
     from mars_cloudmask_plugin.model import CloudModel
     from mars_cloudmask_plugin.unet import build_unet
@@ -71,15 +71,15 @@ def score_variant(base, stage, overrides, x, y, clearsky_of):
     seconds = time.time() - started
     cloud_model = CloudModel(model, dict(base.metadata), base.path)
     totals = threshold_sweep(cloud_model, config, config.train_days, clearsky_of)
-    ious = [c.metrics()["iou"] for c in totals]
-    best = int(np.argmax(ious))
-    cloud_model.metadata["threshold"] = THRESHOLDS[best]
+    best = best_threshold_index(totals)
+    threshold, training_iou = THRESHOLDS[best], totals[best].metrics()["iou"]
+    cloud_model.metadata["threshold"] = threshold
     val_paths = [mdgm_path_for(name, config.mdgm_dir, "a validation sol") for name in config.val_days]
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer, clearsky_of=clearsky_of)
     m = pooled.metrics()
     sols = " / ".join(f"{c.metrics()['iou']:.3f}" for c in per_sol.values())
     return (f"{json.dumps({'units': units, **overrides})}: loss {loss:.4f} in {seconds:.0f} s; threshold "
-            f"{THRESHOLDS[best]} (training IoU {ious[best]:.4f}); val IoU {m['iou']:.4f} F1 {m['f1']:.4f} ({sols})")
+            f"{threshold} (training IoU {training_iou:.4f}); val IoU {m['iou']:.4f} F1 {m['f1']:.4f} ({sols})")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from mars_cloudmask_lab.metrics import Confusion, confusions_by_threshold
+from mars_cloudmask_lab.train import best_threshold_index
 
 DATA = Path("../shared/data/P01")
 BOXES = (1, 3, 5, 7)
@@ -37,9 +38,8 @@ def main(argv=None):
                 by_threshold = confusions_by_threshold(smoothed(z["prob"], box), z["reference"], z["data"], THRESHOLDS)
             totals = train if day in TRAIN_DAYS else val
             totals[:] = [total + c for total, c in zip(totals, by_threshold)]
-        train_iou = [c.metrics()["iou"] for c in train]
-        best = int(np.argmax(train_iou))
-        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {train_iou[best]:.4f}) -> "
+        best = best_threshold_index(train)
+        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {train[best].metrics()['iou']:.4f}) -> "
               f"validation IoU {val[best].metrics()['iou']:.4f}", flush=True)
 
 
