@@ -18,6 +18,8 @@ RUNS = (  # label, [log files in order: epochs of later files continue the count
      ["clearsky_w8_grow.csv", "clearsky_w8_grow2_stage2.csv"], 20),
     ("clearsky_w8.json from random weights: its single-map stages 1-3",
      ["clearsky_w8_0114_stage1.csv", "clearsky_w8_0114_stage2.csv", "clearsky_w8_0114_stage3.csv"], 0),
+    ("the same, run again (0.6.0-w8's run, runs/clearsky_0114)",
+     ["clearsky_w8_060_0114_stage1.csv", "clearsky_w8_060_0114_stage2.csv", "clearsky_w8_060_0114_stage3.csv"], 0),
     ("grown with the excess inputs (clearsky_w8_excess.json, stopped)", ["clearsky_w8_excess_epochs1-5.csv"], 0),
     ("grown, a fresh colour head trained on patches (clearsky_w8_head.json, stopped)",
      ["clearsky_w8_head_joint_epochs1-5.csv"], 0),
@@ -25,10 +27,12 @@ RUNS = (  # label, [log files in order: epochs of later files continue the count
      ["clearsky_w8_joint_epochs1-6.csv"], 0),
 )
 # (label, pooled val IoU at the chosen threshold) of the colour heads fitted on sampled pixels on top
-# of the shipped single-map U-Net: runs/<name>/final.keras metadata "validation" (model card, Recipe)
+# of a single-map U-Net: runs/<name>/final.keras metadata "validation" (model card, Recipe)
 HEAD_FITS = (("32-16 units\n1.6M px", 0.8079), ("64-32\n3.2M px", 0.8235), ("128-64\n6.4M px", 0.8377),
-             ("128-64\n+91 px box\n9.6M px\n(shipped)", 0.8433),
-             ("the same\nwhole recipe\nfrom random\nweights", 0.8418))
+             ("128-64\n+91 px box\n9.6M px\n(0.5.0-w8)", 0.8433),
+             ("the same\nwhole recipe\nfrom random\nweights", 0.8418),
+             ("no latitude\nin the head\n(on 0.3.1-w8)", 0.823),
+             ("no latitude,\nwhole recipe\nfrom random\n(0.6.0-w8)", 0.8307))
 LINES = ((0.792, "single-map U-Net 0.3.1-w8"), (0.840, "gradient boosting + reference"),
          (0.850, "the must: 0.840 + 0.01"))
 
@@ -48,7 +52,7 @@ def main():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (ax, heads) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [2.2, 1]}, sharey=True)
+    fig, (ax, heads) = plt.subplots(1, 2, figsize=(15, 5.4), gridspec_kw={"width_ratios": [2.2, 1.5]}, sharey=True)
     for label, files, skip in RUNS:
         epochs, ious = curve(files)
         ax.plot(epochs[skip:], ious[skip:], marker=".", label=label)
