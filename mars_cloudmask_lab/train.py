@@ -387,8 +387,8 @@ def validation_summary(cloud_model, val_paths, config, clearsky_of=None, days=No
     with `days` (their names, matching val_paths) the same figures for other sols."""
     per_sol, pooled = evaluate_sols(cloud_model, val_paths, config.reference_dir, config.buffer,
                                     clearsky_of=clearsky_of)
-    return {"days": list(config.val_days if days is None else days), "buffer": config.buffer, "pooled": pooled.metrics(),
-            "per_sol": {name: c.metrics() for name, c in per_sol.items()},
+    return {"days": list(config.val_days if days is None else days), "buffer": config.buffer,
+            "pooled": pooled.metrics(), "per_sol": {name: c.metrics() for name, c in per_sol.items()},
             "scoring": "pixels where the reference is valid and the MDGM has data; predicted -999 counts as clear"}
 
 

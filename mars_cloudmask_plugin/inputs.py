@@ -57,6 +57,11 @@ def needs_clearsky(names):
     return any(name in CLEARSKY_CHANNELS for name in names)
 
 
+def needs_ls(names):
+    """The seasonal channel is measured from the sol's subsolar latitude, so it needs the sol's Ls."""
+    return "latitude_from_subsolar" in names
+
+
 def scales(names):
     return [CHANNELS[name] for name in names]
 
@@ -68,7 +73,7 @@ def build_channels(names, rgb, latitude, clearsky=None, subsolar_latitude=None):
     `subsolar_latitude` (degrees, bounds.subsolar_latitude) for the seasonal channel."""
     if needs_clearsky(names) and clearsky is None:
         raise CloudmaskError(None, "this model needs a clear-sky reference")
-    if "latitude_from_subsolar" in names and subsolar_latitude is None:
+    if needs_ls(names) and subsolar_latitude is None:
         raise CloudmaskError(None, "this model needs the sol's solar longitude (Ls) for its latitude_from_subsolar input")
     out = np.empty(rgb.shape[:2] + (len(names),), np.float32)
     ratio = None

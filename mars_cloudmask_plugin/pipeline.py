@@ -16,6 +16,7 @@ from .bounds import DEFAULT_BUFFER
 from .crop import pad_area, prediction_area
 from .mdgm import Mdgm, has_data, read_mdgm
 from .errors import CloudmaskError
+from .inputs import needs_ls
 from .options import AUTO_REFERENCE, DEFAULT_TILE_SIZE, DEFAULT_TILING, FORMATS, MaskOptions
 from .postfilter import fractions, global_mask, global_probability
 from .tiling import plan_tiles, run_tiles, strip_tile, whole_area_tile
@@ -127,7 +128,7 @@ def probability_for(mdgm, ls, model, buffer=DEFAULT_BUFFER, tiling=DEFAULT_TILIN
 def check_model_inputs(model, clearsky, mdgm_path=None, ls=None):
     """A reference-aware model needs a clear-sky reference; a single-map model takes none; a model
     with a seasonal input needs the sol's Ls."""
-    if "latitude_from_subsolar" in model.channels and ls is None:
+    if needs_ls(model.channels) and ls is None:
         raise CloudmaskError(mdgm_path, f"model {model.label} needs the sol's solar longitude: give --ls "
                                         "(Solar longitude in QGIS) or keep the subphase's Pxx_ls.txt beside the MDGM")
     if model.needs_clearsky and clearsky is None:

@@ -104,8 +104,8 @@ def shoot(result):
             QApplication.processEvents()
         result["log"] = log_lines[-40:]
         # the tree as the screenshot shows it, seconds later: a layer the tree lost is gone by now
-        result["layers_at_screenshot"] = [node.layer().name() for node in QgsProject.instance().layerTreeRoot().findLayers()
-                                          if node.layer() is not None]
+        tree = QgsProject.instance().layerTreeRoot()
+        result["layers_at_screenshot"] = [node.layer().name() for node in tree.findLayers() if node.layer() is not None]
         screen = QApplication.primaryScreen()
         image = screen.grabWindow(iface.mainWindow().winId())
         result["screenshot"] = str(OUT / "desktop.png") if image.save(str(OUT / "desktop.png"), "PNG") else None

@@ -354,3 +354,12 @@ def test_the_best_threshold_is_the_one_with_the_highest_pooled_iou():
     from mars_cloudmask_lab.train import best_threshold_index
     totals = [Confusion(tp=5, fp=5, fn=0), Confusion(tp=8, fp=1, fn=1), Confusion(tp=6, fp=0, fn=4)]
     assert best_threshold_index(totals) == 1
+
+
+def test_a_summary_over_an_explicit_empty_list_of_days_names_no_days(monkeypatch):
+    from mars_cloudmask_lab import train
+    from mars_cloudmask_lab.metrics import Confusion
+    monkeypatch.setattr(train, "evaluate_sols", lambda *args, **kwargs: ({}, Confusion(tp=1)))
+    config = train.TrainConfig(mdgm_dir="m", reference_dir="r", train_days=["P01_day01"], val_days=["P01_day15"])
+    assert train.validation_summary(None, [], config, days=[])["days"] == []
+    assert train.validation_summary(None, [], config)["days"] == ["P01_day15"]

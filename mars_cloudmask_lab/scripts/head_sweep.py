@@ -57,8 +57,8 @@ def main(argv=None):
 
 def score_variant(base, stage, overrides, x, y, clearsky_of):
     """One line: the variant, its threshold and training-sol IoU, and its validation figures."""
-    from mars_cloudmask_lab.train import (TrainConfig, THRESHOLDS, best_threshold_index, evaluate_sols, fit_head_on_pixels, threshold_sweep,
-                                          transfer_weights)
+    from mars_cloudmask_lab.train import (TrainConfig, THRESHOLDS, best_threshold_index, evaluate_sols,
+                                          fit_head_on_pixels, threshold_sweep, transfer_weights)
     from mars_cloudmask_plugin.model import CloudModel
     from mars_cloudmask_plugin.unet import build_unet
     from mars_cloudmask_plugin.archive import mdgm_path_for
