@@ -74,6 +74,11 @@ class TrainConfig:
     # season sample). Only the pixels that mask calls clear are trained on (see labels_for); they
     # fill `weak_share` of the patches. Never scored as accuracy: validation stays on reference masks.
     weak_sols: list = field(default_factory=list)
+    # Consensus labels: [[MDGM file, mask file], ...] of another model's masks where only the pixels
+    # on which that mask and the model this run starts from (init_from, at its threshold) agree are
+    # trained on, cloud and clear alike: two models learnt apart that agree are a sol's likeliest
+    # pseudo-label; where they disagree nothing is learnt. They share `weak_share` with weak_sols.
+    consensus_sols: list = field(default_factory=list)
     weak_share: float = 0.0
     seed: int = 0
     name: str = "mars_cloudmask_unet"
@@ -89,15 +94,19 @@ class TrainingSol:
     weight: np.ndarray    # float32 1 scored / 0 ignored, area shape
 
 
-def labels_for(mdgm, reference, clear_only=False):
+def labels_for(mdgm, reference, clear_only=False, agree_with=None):
     """(label, weight) on the global grid: weight 0 where the reference is -999 or the MDGM has no data.
 
     clear_only (weak labels from another model's mask): its cloud pixels get weight 0 too, so the
     mask only teaches where that model saw no cloud; what it calls cloud is never learnt from.
+    agree_with (an Int16 mask of a second model, -999 unscored): only pixels where both masks say the
+    same are scored (consensus labels).
     """
     scored = (reference != grid.NODATA) & has_data(mdgm.rgb)
     if clear_only:
         scored &= reference == 0
+    if agree_with is not None:
+        scored &= (agree_with != grid.NODATA) & ((agree_with == 1) == (reference == 1))
     return (reference == 1).astype(np.float32), scored.astype(np.float32)
 
 
@@ -114,6 +123,22 @@ def load_weak_sol(config, mdgm_file, mask_file, margin, clearsky_of=None):
     if not Path(mask_file).exists():
         raise CloudmaskError(Path(mask_file), "weak-label mask not found")
     return _training_sol(config, Path(mdgm_file), Path(mask_file), margin, clear_only=True, clearsky_of=clearsky_of)
+
+
+def load_consensus_sol(config, mdgm_file, mask_file, margin, judge, clearsky_of=None):
+    """A consensus-label sol of `consensus_sols`: the pixels where another model's mask and `judge`
+    (a CloudModel of the single-map kind, at its threshold) agree."""
+    if not Path(mask_file).exists():
+        raise CloudmaskError(Path(mask_file), "consensus-label mask not found")
+    return _training_sol(config, Path(mdgm_file), Path(mask_file), margin, clearsky_of=clearsky_of, judge=judge)
+
+
+def judge_mask(judge, mdgm, ls, buffer):
+    """The Int16 global mask `judge` makes of an MDGM (what consensus labels compare with)."""
+    from mars_cloudmask_plugin.pipeline import probability_for
+    from mars_cloudmask_plugin.postfilter import global_probability, mask_from_probability
+    prob, area, _ = probability_for(mdgm, ls, judge, buffer=buffer)
+    return mask_from_probability(global_probability(prob, area, mdgm.rgb), mdgm.rgb, judge.threshold)
 
 
 def channels_of(config):
@@ -139,10 +164,11 @@ def clearsky_source(config, clearsky_dir):
     return for_mdgm
 
 
-def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False, clearsky_of=None):
+def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False, clearsky_of=None, judge=None):
     mdgm = read_mdgm(mdgm_file)
     sol = find_sol(mdgm.path)
-    label, weight = labels_for(mdgm, read_reference(mask_file), clear_only)
+    agree_with = judge_mask(judge, mdgm, sol.ls, config.buffer) if judge is not None else None
+    label, weight = labels_for(mdgm, read_reference(mask_file), clear_only, agree_with)
     area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
     clearsky = clearsky_of(mdgm.path) if clearsky_of else None
     padded = pad_area(mdgm.rgb, area, margin, margin, margin, channels=channels_of(config), clearsky=clearsky)
@@ -469,6 +495,8 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
     weak = [load_weak_sol(config, mdgm_file, mask_file, margin, clearsky_of) for mdgm_file, mask_file in config.weak_sols]
     if weak:
         log(f"{len(weak)} weak-label sols (clear pixels only), {config.weak_share:.0%} of the patches")
+    consensus = consensus_labels(config, margin, clearsky_of, log) if config.consensus_sols else []
+    weak += consensus
     val_paths = [mdgm_path_for(name, config.mdgm_dir, "a training or validation sol") for name in config.val_days]
     meta = model_metadata(model, name=config.name, version=config.version, width=config.width,
                           depth=config.depth, threshold=config.threshold, inputs=channels_of(config),
@@ -510,13 +538,29 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
     if weak:
-        meta["weak_label_sols"] = [sol.name for sol in weak]
+        meta["weak_label_sols"] = [sol.name for sol in weak[:len(weak) - len(consensus)]]
+    if consensus:
+        meta["consensus_label_sols"] = [sol.name for sol in consensus]
     meta["training_config"] = asdict(config)
     if val_paths:
         meta["validation"] = validation_summary(cloud_model, val_paths, config, clearsky_of)
     final = save_model(model, run_dir / "final.keras", meta, include_optimizer=False)
     log(f"wrote {final}")
     return final
+
+
+def consensus_labels(config, margin, clearsky_of, log=print):
+    """The consensus-label sols of a run, judged by the model it starts from."""
+    from mars_cloudmask_plugin.model import load_model
+    if not config.init_from:
+        raise CloudmaskError(None, "consensus_sols compare with the model a run starts from: set init_from")
+    judge = load_model(config.init_from)
+    if judge.needs_clearsky:
+        raise CloudmaskError(judge.path, "consensus labels are judged by a single-map model")
+    sols = [load_consensus_sol(config, m, f, margin, judge, clearsky_of) for m, f in config.consensus_sols]
+    share = np.mean([sol.weight.mean() for sol in sols])
+    log(f"{len(sols)} consensus-label sols ({judge.label} and their masks agree on {share:.0%} of each area)")
+    return sols
 
 
 def training_fit(cloud_model, config, run_dir, log=print):

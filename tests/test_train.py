@@ -203,6 +203,39 @@ def test_weak_labels_teach_only_the_pixels_another_model_calls_clear():
     assert full_weight.tolist() == [[1, 1, 0, 0]]
 
 
+def test_consensus_labels_teach_only_the_pixels_where_two_models_agree():
+    from mars_cloudmask_plugin.mdgm import Mdgm
+    from mars_cloudmask_lab.train import labels_for
+    rgb = np.full((1, 6, 3), 120, np.uint8)
+    rgb[0, 5] = 0                                                   # no data
+    published = np.array([[1, 0, 1, 0, grid.NODATA, 1]], np.int16)
+    ours = np.array([[1, 0, 0, 1, 1, 1]], np.int16)
+    label, weight = labels_for(Mdgm(None, rgb), published, agree_with=ours)
+    assert weight.tolist() == [[1, 1, 0, 0, 0, 0]]                  # cloud and clear where both agree, nothing else
+    assert label.tolist()[0][:2] == [1, 0]
+    ours[0, 0] = grid.NODATA                                        # outside the judge's prediction area
+    assert labels_for(Mdgm(None, rgb), published, agree_with=ours)[1].tolist() == [[0, 1, 0, 0, 0, 0]]
+
+
+def test_consensus_sols_are_judged_by_the_model_a_run_starts_from(tmp_path, archive):
+    from mars_cloudmask_plugin.archive import reference_path_for
+    from mars_cloudmask_plugin.errors import CloudmaskError
+    from mars_cloudmask_plugin.model import read_metadata
+    from mars_cloudmask_lab.train import TrainConfig, train
+    mdgm_dir, ref_dir = archive
+    start = _tiny_single_map_model(tmp_path)
+    pair = [str(mdgm_dir / "P01_day03_zequat.jpg"), str(reference_path_for("P01_day03", ref_dir))]
+    config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01"], val_days=[],
+                         width=2, patch=220, batch=2, steps_per_epoch=1, epochs=1, seed=5, recalibration_batches=1,
+                         latitude_channel=True, init_from=str(start.path), consensus_sols=[pair], weak_share=0.5)
+    lines = []
+    final = train(config, tmp_path / "run", log=lines.append)
+    assert read_metadata(final)["consensus_label_sols"] == ["P01_day03"]
+    assert any("1 consensus-label sols (single test and their masks agree on" in line for line in lines)
+    with pytest.raises(CloudmaskError, match="set init_from"):
+        train(TrainConfig(**{**config.__dict__, "init_from": ""}), tmp_path / "run2", log=lambda line: None)
+
+
 def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_model(tmp_path, archive):
     from mars_cloudmask_plugin.archive import reference_path_for
     from mars_cloudmask_plugin.model import read_metadata
@@ -235,9 +268,9 @@ def test_committed_training_configs_load_and_never_train_on_the_validation_sols(
         assert all(stage.train_days == config.train_days for stage in stage_configs(config)), path.name
         assert is_valid_input_size(config.patch, config.depth), path.name
         assert not set(config.train_days) & set(config.val_days), path.name
-        weak = " ".join(mdgm for mdgm, _ in config.weak_sols)
+        weak = " ".join(mdgm for mdgm, _ in config.weak_sols + config.consensus_sols)
         assert not any(day in weak for day in config.val_days), path.name
-        assert (config.weak_share > 0) == bool(config.weak_sols), path.name
+        assert (config.weak_share > 0) == bool(config.weak_sols or config.consensus_sols), path.name
         start = repo_root / config.init_from
         if config.init_from and config.val_days and start.exists():    # runs/ files exist only where made
             # the shipped models are trained on days 01-18: a run validated on 15-18 must not start from them
