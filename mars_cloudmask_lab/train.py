@@ -495,6 +495,7 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
     weak = [load_weak_sol(config, mdgm_file, mask_file, margin, clearsky_of) for mdgm_file, mask_file in config.weak_sols]
     if weak:
         log(f"{len(weak)} weak-label sols (clear pixels only), {config.weak_share:.0%} of the patches")
+    weak_names = [sol.name for sol in weak]
     consensus = consensus_labels(config, margin, clearsky_of, log) if config.consensus_sols else []
     weak += consensus
     val_paths = [mdgm_path_for(name, config.mdgm_dir, "a training or validation sol") for name in config.val_days]
@@ -537,8 +538,8 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
         meta["threshold_choice"] = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
-    if weak:
-        meta["weak_label_sols"] = [sol.name for sol in weak[:len(weak) - len(consensus)]]
+    if weak_names:
+        meta["weak_label_sols"] = weak_names
     if consensus:
         meta["consensus_label_sols"] = [sol.name for sol in consensus]
     meta["training_config"] = asdict(config)

@@ -268,8 +268,9 @@ def test_committed_training_configs_load_and_never_train_on_the_validation_sols(
         assert all(stage.train_days == config.train_days for stage in stage_configs(config)), path.name
         assert is_valid_input_size(config.patch, config.depth), path.name
         assert not set(config.train_days) & set(config.val_days), path.name
-        weak = " ".join(mdgm for mdgm, _ in config.weak_sols + config.consensus_sols)
-        assert not any(day in weak for day in config.val_days), path.name
+        for stage in [config] + stage_configs(config):                   # consensus labels are set per stage
+            weak = " ".join(mdgm for mdgm, _ in stage.weak_sols + stage.consensus_sols)
+            assert not any(day in weak for day in config.val_days), path.name
         assert (config.weak_share > 0) == bool(config.weak_sols or config.consensus_sols), path.name
         start = repo_root / config.init_from
         if config.init_from and config.val_days and start.exists():    # runs/ files exist only where made
