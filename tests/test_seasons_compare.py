@@ -17,7 +17,9 @@ def seasons_json(path, model, figures):
     """A seasons --json holding only the subphase rows the script reads: {subphase: (cloud, agreement)}."""
     rows = [{"level": "subphase", "subphase": name, "sols": 7, "ls_range": "0.0-10.0", "paper_cloud_fraction": 0.05,
              "cloud_fraction": cloud, "agreement_iou": iou} for name, (cloud, iou) in figures.items()]
-    path.write_text(json.dumps({"model": model, "subphases": rows}))
+    sols = [{"level": "sol", "subphase": name, "sol": f"{name}_day01", "cloud_fraction": cloud, "valid_fraction": 0.5}
+            for name, (cloud, _) in figures.items()]
+    path.write_text(json.dumps({"model": model, "subphases": rows, "sols": sols}))
     return path
 
 
@@ -32,3 +34,13 @@ def test_drops_are_judged_outside_the_dust_season_and_cloud_inside_it(tmp_path, 
     # P07's fall (dust season) is not a drop that counts; its 2% cloud is over the 1% limit
     assert "largest drop in agreement is 0.100 (P13); 2 of 3 subphases within 0.03 (P02, P14)" in out
     assert "dust-season cloud at most 2.0% (P07; 0 of 1 at or below 1%)" in out
+
+
+def test_the_pooled_dust_season_share_weighs_each_sol_by_its_valid_pixels(tmp_path):
+    sols = [{"level": "sol", "subphase": "P06", "sol": "P06_day01", "cloud_fraction": 0.03, "valid_fraction": 0.2},
+            {"level": "sol", "subphase": "P09", "sol": "P09_day01", "cloud_fraction": 0.0, "valid_fraction": 0.6},
+            {"level": "sol", "subphase": "P13", "sol": "P13_day01", "cloud_fraction": 0.5, "valid_fraction": 0.6}]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"model": "m", "subphases": [], "sols": sols}))
+    # (0.03 * 0.2 + 0 * 0.6) / (0.2 + 0.6); P13 lies outside the dust season
+    assert abs(load_script().pooled_dust_cloud(path) - 0.0075) < 1e-12

@@ -1,6 +1,7 @@
 """Training: the masked loss ignores unlabelled pixels; a tiny run lowers its loss, logs, resumes."""
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -339,34 +340,65 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
     assert "more_stages" not in recipe and read_recipe(tmp_path / "base.json")["stages"] == [{"epochs": 3}, {"epochs": 4}]
 
 
+SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.7.0-w8
+DUST_SEASON = {f"P{n:02d}" for n in range(6, 13)}
+
+
 def test_the_shipped_reference_recipe_trains_the_single_map_network_first_then_grows_it(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, stage_configs
     from mars_cloudmask_plugin.inputs import LEGACY_INPUTS, needs_clearsky
-    stages = stage_configs(TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / "clearsky_w8.json")))
-    single = TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / "single_w8.json"))
+    recipes = repo_root / "mars_cloudmask_lab" / "recipes"
+    stages = stage_configs(TrainConfig(**read_recipe(recipes / SHIPPED_REFERENCE_RECIPE)))
+    single = TrainConfig(**read_recipe(recipes / "single_w8.json"))
     assert [tuple(s.inputs) for s in stages[:-1]] == [LEGACY_INPUTS["rgb+latitude"]] * len(stage_configs(single))
     assert not any(s.colour_head for s in stages[:-1]) and not stages[0].init_from
     assert needs_clearsky(stages[-1].inputs) and stages[-1].colour_head and stages[-1].head_patches
-    # the head reaches latitude only through the U-Net: seeing it directly tied it to P01's season
-    assert "latitude" not in stages[-1].colour_head["inputs"]
+
+
+def test_the_shipped_reference_recipes_consensus_labels_come_from_other_seasons_than_the_dust_and_p01(repo_root):
+    """The head sees latitude; what keeps it from tying itself to P01's season is pseudo-labels of the
+    14 subphases outside the dust season (where the weak clear-only labels are), one sol each, day05:
+    the sol the seasons table leaves out."""
+    from mars_cloudmask_lab.commands.train import read_recipe
+    from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    from mars_cloudmask_plugin.archive import sol_name
+    head = stage_configs(TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" /
+                                                   SHIPPED_REFERENCE_RECIPE)))[-1]
+    names = [sol_name(Path(mdgm)) for mdgm, _ in head.consensus_sols]
+    subphases = {name.split("_")[0] for name in names}
+    assert "latitude" in head.colour_head.get("inputs", ["latitude"])
+    assert len(names) == len(subphases) == 14 and not subphases & (DUST_SEASON | {"P01"})
+    assert all(name.endswith("_day05") for name in names)
+
+
+def test_the_shipped_reference_file_is_its_recipes_last_stage_on_the_shipped_single_map_model(repo_root):
+    from mars_cloudmask_lab.commands.train import read_recipe
+    recipes = repo_root / "mars_cloudmask_lab" / "recipes"
+    whole = read_recipe(recipes / SHIPPED_REFERENCE_RECIPE)
+    grown = read_recipe(recipes / "clearsky_w8_consensus_grown.json")
+    assert grown["stages"] == whole["stages"][-1:] and grown["init_from"] == "models/mars_cloudmask_unet.keras"
+    assert {k: v for k, v in grown.items() if k not in ("stages", "init_from", "notes", "train_days", "val_days")} == \
+        {k: v for k, v in whole.items() if k not in ("stages", "notes", "train_days", "val_days")}
 
 
 def test_the_reference_recipe_shares_the_single_map_recipes_stages_so_its_stage3_is_that_model(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, stage_configs
     recipes = repo_root / "mars_cloudmask_lab" / "recipes"
-    reference = stage_configs(TrainConfig(**read_recipe(recipes / "clearsky_w8.json")))
     single = stage_configs(TrainConfig(**read_recipe(recipes / "single_w8.json")))
     what_training_sees = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "buffer", "epochs",
                           "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
                           "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "train_days", "val_days",
                           "min_labelled", "inputs", "colour_head")
-    for ours, theirs in zip(reference, single, strict=False):
-        assert {k: getattr(ours, k) for k in what_training_sees} == {k: getattr(theirs, k) for k in what_training_sees}
-    assert len(reference) == len(single) + 1 and single[-1].name == "mars_cloudmask_unet_w8"
-    last_single = len(single) - 1
-    assert (reference[last_single].name, reference[last_single].version) == (single[-1].name, single[-1].version)
+    for recipe in ("clearsky_w8.json", SHIPPED_REFERENCE_RECIPE):
+        reference = stage_configs(TrainConfig(**read_recipe(recipes / recipe)))
+        for ours, theirs in zip(reference, single, strict=False):
+            assert {k: getattr(ours, k) for k in what_training_sees} == \
+                {k: getattr(theirs, k) for k in what_training_sees}, recipe
+        assert len(reference) == len(single) + 1 and single[-1].name == "mars_cloudmask_unet_w8"
+        last_single = len(single) - 1
+        assert (reference[last_single].name, reference[last_single].version) == (single[-1].name, single[-1].version)
 
 
 def test_a_staged_run_without_validation_sols_stores_its_fit_on_the_training_sols(tmp_path, archive):

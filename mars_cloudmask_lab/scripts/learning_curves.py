@@ -1,6 +1,7 @@
 """Validation IoU of the reference-aware runs (from their committed logs), against the single-map
 model and the gradient-boosting baseline with the same reference: per epoch of the runs trained on
-patches (left), and per colour-head fit on sampled pixels (right; the figures stored in the model
+patches (left), the single-map stages by training step, the CPU recipe against twice its steps on a
+GPU (middle), and per colour-head fit on sampled pixels (right; the figures stored in the model
 files, copied into HEAD_FITS): the figure of the model card's "Against the targets".
 
     .venv/bin/python mars_cloudmask_lab/scripts/learning_curves.py [--out docs/clearsky_learning_curves.png]
@@ -26,13 +27,28 @@ RUNS = (  # label, [log files in order: epochs of later files continue the count
     ("the fitted colour head (0.5.0-w8), then all of it on patches at 1e-4 (stopped)",
      ["clearsky_w8_joint_epochs1-6.csv"], 0),
 )
+# the single-map stages 1-3 by step: label, [(log file, steps per epoch of its stage), ...]
+SINGLE_MAP_RUNS = (
+    ("base_w8.json, CPU, first run", [("clearsky_w8_0114_stage1.csv", 80), ("clearsky_w8_0114_stage2.csv", 60),
+                                      ("clearsky_w8_0114_stage3.csv", 60)]),
+    ("base_w8.json, CPU, 0.6.0-w8's run", [("clearsky_w8_060_0114_stage1.csv", 80),
+                                           ("clearsky_w8_060_0114_stage2.csv", 60),
+                                           ("clearsky_w8_060_0114_stage3.csv", 60)]),
+    ("base_w8_long.json (2x steps), H200", [("single_w8_long_0114_gpu_stage1.csv", 320),
+                                            ("single_w8_long_0114_gpu_stage2.csv", 240),
+                                            ("single_w8_long_0114_gpu_stage3.csv", 240)]),
+    ("the same at width 16, H200 (stopped)", [("single_w16_long_0114_gpu_stage1.csv", 320),
+                                              ("single_w16_long_0114_gpu_stage2.csv", 240),
+                                              ("single_w16_long_0114_gpu_stage3.csv", 240)]),
+)
 # (label, pooled val IoU at the chosen threshold) of the colour heads fitted on sampled pixels on top
 # of a single-map U-Net: runs/<name>/final.keras metadata "validation" (model card, Recipe)
 HEAD_FITS = (("32-16 units\n1.6M px", 0.8079), ("64-32\n3.2M px", 0.8235), ("128-64\n6.4M px", 0.8377),
              ("128-64\n+91 px box\n9.6M px\n(0.5.0-w8)", 0.8433),
              ("the same\nwhole recipe\nfrom random\nweights", 0.8418),
              ("no latitude\nin the head\n(on 0.3.1-w8)", 0.823),
-             ("no latitude,\nwhole recipe\nfrom random\n(0.6.0-w8)", 0.8307))
+             ("no latitude,\nwhole recipe\nfrom random\n(0.6.0-w8)", 0.8307),
+             ("latitude and\nconsensus\nlabels, whole\nrecipe (0.7.0-w8)", 0.8375))
 LINES = ((0.792, "single-map U-Net 0.3.1-w8"), (0.840, "gradient boosting + reference"),
          (0.850, "the must: 0.840 + 0.01"))
 
@@ -45,6 +61,17 @@ def curve(files):
     return list(range(1, len(ious) + 1)), ious
 
 
+def curve_by_step(stages):
+    steps, ious, done = [], [], 0
+    for name, per_epoch in stages:
+        with open(LOGS / name, newline="") as f:
+            for row in csv.DictReader(f):
+                done += per_epoch
+                steps.append(done)
+                ious.append(float(row["val_iou"]))
+    return steps, ious
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/clearsky_learning_curves.png"))
@@ -52,14 +79,19 @@ def main():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (ax, heads) = plt.subplots(1, 2, figsize=(15, 5.4), gridspec_kw={"width_ratios": [2.2, 1.5]}, sharey=True)
+    fig, (ax, single, heads) = plt.subplots(1, 3, figsize=(21, 5.4), gridspec_kw={"width_ratios": [2.2, 1.6, 1.5]},
+                                            sharey=True)
     for label, files, skip in RUNS:
         epochs, ious = curve(files)
         ax.plot(epochs[skip:], ious[skip:], marker=".", label=label)
+    for label, stages in SINGLE_MAP_RUNS:
+        single.plot(*curve_by_step(stages), marker=".", label=label)
+    single.set(xlabel="training steps (4 patches each)", title="Single-map stages 1-3 by step (threshold 0.5)")
+    single.legend(fontsize=7, loc="lower right")
     heads.plot(range(len(HEAD_FITS)), [iou for _, iou in HEAD_FITS], marker="o", color="black")
     heads.set_xticks(range(len(HEAD_FITS)), [label for label, _ in HEAD_FITS], fontsize=7)
     heads.set(title="Colour head fitted on sampled pixels", xlim=(-0.5, len(HEAD_FITS) - 0.5))
-    for axis in (ax, heads):
+    for axis in (ax, single, heads):
         for value, label in LINES:
             axis.axhline(value, linestyle="--", linewidth=0.8, color="grey")
             axis.text(axis.get_xlim()[0] + 0.1, value + 0.002, label, fontsize=8, color="dimgrey")

@@ -5,8 +5,9 @@
 Each file is the `--json` of `mars-cloudmask seasons` on the same sols; BASE is the single-map
 model's run. Prints a markdown table per subphase (cloud share and agreement with the published
 masks for each model, and each other model's change in agreement from BASE), then per model:
-the largest drop outside the dust season, the subphases within the allowed drop, and the highest
-dust-season cloud share.
+the largest drop outside the dust season, the subphases within the allowed drop, the highest
+dust-season cloud share of a subphase, and the dust season's share pooled over its sols (cloud
+pixels over valid pixels, each sol weighted by its valid pixels).
 """
 import argparse
 import json
@@ -20,6 +21,14 @@ DUST_CLOUD_LIMIT = 0.01
 def subphases(path):
     data = json.loads(Path(path).read_text())
     return data["model"], {row["subphase"]: row for row in data["subphases"]}
+
+
+def pooled_dust_cloud(path):
+    """Cloud share of the dust season's valid pixels, over all its sols (every MDGM has the same
+    number of pixels, so valid fractions weigh the sols)."""
+    rows = [row for row in json.loads(Path(path).read_text())["sols"] if row["subphase"] in DUST_SEASON]
+    valid = sum(row["valid_fraction"] for row in rows)
+    return sum(row["cloud_fraction"] * row["valid_fraction"] for row in rows) / valid
 
 
 def fmt(value):
@@ -53,7 +62,7 @@ def main(argv=None):
                       fmt(change(theirs.get("agreement_iou"), row["agreement_iou"]))]
         print("| " + " | ".join(cells) + " |")
     print()
-    for label, rows in others:
+    for (label, rows), path in zip(others, args.others):
         drops = {name: change(rows[name]["agreement_iou"], base[name]["agreement_iou"])
                  for name in base if name not in DUST_SEASON and name in rows}
         drops = {name: d for name, d in drops.items() if d is not None}
@@ -64,7 +73,9 @@ def main(argv=None):
         print(f"{label}: outside the dust season the largest drop in agreement is {-drops[worst]:.3f} ({worst}); "
               f"{len(within)} of {len(drops)} subphases within {ALLOWED_DROP} ({', '.join(within)}); "
               f"dust-season cloud at most {dust[cloudiest]:.1%} ({cloudiest}; "
-              f"{sum(v <= DUST_CLOUD_LIMIT for v in dust.values())} of {len(dust)} at or below {DUST_CLOUD_LIMIT:.0%})")
+              f"{sum(v <= DUST_CLOUD_LIMIT for v in dust.values())} of {len(dust)} at or below {DUST_CLOUD_LIMIT:.0%}); "
+              f"pooled over the dust season's sols {pooled_dust_cloud(path):.2%}")
+    print(f"{base_label} (base): dust-season cloud pooled over its sols {pooled_dust_cloud(args.base):.2%}")
 
 
 if __name__ == "__main__":
