@@ -75,9 +75,9 @@ class CloudModel:
 
 
 def _compiled_inference(model):
-    """numpy in, numpy out. TensorFlow: one tf.function that retraces little across tile shapes
-    (measured faster than predict_on_batch on the CPU); Keras's other backends (JAX on a GPU host
-    without TensorFlow) compile their own inference step in predict_on_batch."""
+    """numpy in, numpy out. TensorFlow: one tf.function that retraces little across tile shapes, as
+    the engine has always run; Keras's other backends (JAX or torch on a GPU host without
+    TensorFlow, where the lab trains) compile their own inference step in predict_on_batch."""
     import keras
     if keras.backend.backend() != "tensorflow":
         return lambda x: keras.ops.convert_to_numpy(model.predict_on_batch(x))

@@ -173,3 +173,21 @@ def test_latitude_channel_holds_each_rows_latitude_and_keeps_seamless_exact():
         np.testing.assert_array_equal(padded[..., :3], pad_area(rgb, area, 92, *layout.pad_after))
         outputs.append(run_tiles(predict, padded, layout))
     np.testing.assert_allclose(outputs[0], outputs[1], atol=2e-5)
+
+
+def test_inference_on_another_keras_backend_gives_the_tensorflow_paths_probabilities(tiny_model_path, monkeypatch):
+    """A host without TensorFlow (Keras on JAX, as on the lab's GPU host) takes Keras's own compiled
+    step; here both paths run on TensorFlow, so they must agree to float precision."""
+    import keras
+    from mars_cloudmask_plugin.model import CloudModel, load_model
+    model = load_model(tiny_model_path)
+    x = np.random.default_rng(3).uniform(0, 255, (2, 316, 316, 3)).astype(np.float32)
+    calls = []
+    predict_on_batch = keras.Model.predict_on_batch
+    monkeypatch.setattr(keras.Model, "predict_on_batch", lambda self, b: calls.append(1) or predict_on_batch(self, b))
+    on_tensorflow = CloudModel(model.keras_model, model.metadata, model.path).predict(x)
+    assert not calls                                   # TensorFlow keeps its tf.function
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    on_other = CloudModel(model.keras_model, model.metadata, model.path).predict(x)
+    assert calls and isinstance(on_other, np.ndarray) and on_other.shape == on_tensorflow.shape == (2, 132, 132)
+    np.testing.assert_allclose(on_other, on_tensorflow, atol=1e-5)
