@@ -14,6 +14,7 @@ from .metrics import Confusion, confusion, ratio
 from mars_cloudmask_plugin.report import Column, markdown_table
 
 PAPER_MASKS = "paper_masks"
+DUST_SEASON = frozenset(f"P{n:02d}" for n in range(6, 13))    # P06-P12, Ls about 210-340: the model issue's dust season
 AGREEMENT = ("agreement with the published model's masks (another model, not truth), on pixels where its mask "
              "is valid and the MDGM has data; our -999 there counts as clear; coverage = share of those "
              "pixels our mask covers")

@@ -36,11 +36,9 @@ def test_drops_are_judged_outside_the_dust_season_and_cloud_inside_it(tmp_path, 
     assert "dust-season cloud at most 2.0% (P07; 0 of 1 at or below 1%)" in out
 
 
-def test_the_pooled_dust_season_share_weighs_each_sol_by_its_valid_pixels(tmp_path):
+def test_the_pooled_dust_season_share_weighs_each_sol_by_its_valid_pixels():
     sols = [{"level": "sol", "subphase": "P06", "sol": "P06_day01", "cloud_fraction": 0.03, "valid_fraction": 0.2},
             {"level": "sol", "subphase": "P09", "sol": "P09_day01", "cloud_fraction": 0.0, "valid_fraction": 0.6},
             {"level": "sol", "subphase": "P13", "sol": "P13_day01", "cloud_fraction": 0.5, "valid_fraction": 0.6}]
-    path = tmp_path / "s.json"
-    path.write_text(json.dumps({"model": "m", "subphases": [], "sols": sols}))
     # (0.03 * 0.2 + 0 * 0.6) / (0.2 + 0.6); P13 lies outside the dust season
-    assert abs(load_script().pooled_dust_cloud(path) - 0.0075) < 1e-12
+    assert abs(load_script().pooled_dust_cloud(sols) - 0.0075) < 1e-12

@@ -1,7 +1,6 @@
 """Training: the masked loss ignores unlabelled pixels; a tiny run lowers its loss, logs, resumes."""
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -341,7 +340,6 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
 
 
 SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.7.0-w8
-DUST_SEASON = {f"P{n:02d}" for n in range(6, 13)}
 
 
 def test_the_shipped_reference_recipe_trains_the_single_map_network_first_then_grows_it(repo_root):
@@ -362,10 +360,11 @@ def test_the_shipped_reference_recipes_consensus_labels_come_from_other_seasons_
     the sol the seasons table leaves out."""
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    from mars_cloudmask_lab.seasons import DUST_SEASON
     from mars_cloudmask_plugin.archive import sol_name
     head = stage_configs(TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" /
                                                    SHIPPED_REFERENCE_RECIPE)))[-1]
-    names = [sol_name(Path(mdgm)) for mdgm, _ in head.consensus_sols]
+    names = [sol_name(mdgm) for mdgm, _ in head.consensus_sols]
     subphases = {name.split("_")[0] for name in names}
     assert "latitude" in head.colour_head.get("inputs", ["latitude"])
     assert len(names) == len(subphases) == 14 and not subphases & (DUST_SEASON | {"P01"})

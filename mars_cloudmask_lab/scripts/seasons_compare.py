@@ -13,20 +13,22 @@ import argparse
 import json
 from pathlib import Path
 
-DUST_SEASON = {f"P{n:02d}" for n in range(6, 13)}     # P06-P12, Ls about 210-340
+from mars_cloudmask_lab.seasons import DUST_SEASON
+
 ALLOWED_DROP = 0.03
 DUST_CLOUD_LIMIT = 0.01
 
 
-def subphases(path):
+def read_seasons(path):
+    """(model label, {subphase: its row}, the per-sol rows) of a seasons --json."""
     data = json.loads(Path(path).read_text())
-    return data["model"], {row["subphase"]: row for row in data["subphases"]}
+    return data["model"], {row["subphase"]: row for row in data["subphases"]}, data["sols"]
 
 
-def pooled_dust_cloud(path):
+def pooled_dust_cloud(sol_rows):
     """Cloud share of the dust season's valid pixels, over all its sols (every MDGM has the same
     number of pixels, so valid fractions weigh the sols)."""
-    rows = [row for row in json.loads(Path(path).read_text())["sols"] if row["subphase"] in DUST_SEASON]
+    rows = [row for row in sol_rows if row["subphase"] in DUST_SEASON]
     valid = sum(row["valid_fraction"] for row in rows)
     return sum(row["cloud_fraction"] * row["valid_fraction"] for row in rows) / valid
 
@@ -46,23 +48,23 @@ def main(argv=None):
     parser.add_argument("base", type=Path, help="seasons --json of the single-map model")
     parser.add_argument("others", type=Path, nargs="+", help="seasons --json of the models to compare")
     args = parser.parse_args(argv)
-    base_label, base = subphases(args.base)
-    others = [subphases(path) for path in args.others]
+    base_label, base, base_sols = read_seasons(args.base)
+    others = [read_seasons(path) for path in args.others]
     head = ["subphase", "sols", "Ls", "published cloud", f"{base_label} cloud", "agreement"]
-    for label, _ in others:
+    for label, _, _ in others:
         head += [f"{label} cloud", "agreement", "change"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * 3 + "---:|" * (len(head) - 3))
     for name, row in base.items():
         cells = [name, str(row["sols"]), row["ls_range"], fmt(row["paper_cloud_fraction"]),
                  fmt(row["cloud_fraction"]), fmt(row["agreement_iou"])]
-        for _, rows in others:
+        for _, rows, _ in others:
             theirs = rows.get(name, {})
             cells += [fmt(theirs.get("cloud_fraction")), fmt(theirs.get("agreement_iou")),
                       fmt(change(theirs.get("agreement_iou"), row["agreement_iou"]))]
         print("| " + " | ".join(cells) + " |")
     print()
-    for (label, rows), path in zip(others, args.others):
+    for label, rows, sol_rows in others:
         drops = {name: change(rows[name]["agreement_iou"], base[name]["agreement_iou"])
                  for name in base if name not in DUST_SEASON and name in rows}
         drops = {name: d for name, d in drops.items() if d is not None}
@@ -74,8 +76,8 @@ def main(argv=None):
               f"{len(within)} of {len(drops)} subphases within {ALLOWED_DROP} ({', '.join(within)}); "
               f"dust-season cloud at most {dust[cloudiest]:.1%} ({cloudiest}; "
               f"{sum(v <= DUST_CLOUD_LIMIT for v in dust.values())} of {len(dust)} at or below {DUST_CLOUD_LIMIT:.0%}); "
-              f"pooled over the dust season's sols {pooled_dust_cloud(path):.2%}")
-    print(f"{base_label} (base): dust-season cloud pooled over its sols {pooled_dust_cloud(args.base):.2%}")
+              f"pooled over the dust season's sols {pooled_dust_cloud(sol_rows):.2%}")
+    print(f"{base_label} (base): dust-season cloud pooled over its sols {pooled_dust_cloud(base_sols):.2%}")
 
 
 if __name__ == "__main__":
