@@ -19,8 +19,8 @@ from mars_cloudmask_plugin.crop import pad_area, prediction_area
 from mars_cloudmask_plugin.errors import CloudmaskError
 from mars_cloudmask_plugin.mdgm import has_data, read_mdgm
 from mars_cloudmask_plugin.raster import read_reference
-from mars_cloudmask_plugin.unet import (FIRST_CONV, HEAD_INPUT, HEAD_PREFIX, OUTPUT_LAYER, head_layers,
-                                        is_valid_input_size, margin as unet_margin)
+from mars_cloudmask_plugin.unet import (FIRST_CONV, HEAD_INPUT, HEAD_PREFIX, OUTPUT_LAYER, head_features,
+                                        head_layers, is_valid_input_size, margin as unet_margin)
 
 from .metrics import Confusion, confusions_by_threshold
 
@@ -343,11 +343,16 @@ def transfer_weights(source, model, channels):
     inputs), the first convolution gets zero weights for the new channels, so without a colour head
     the grown network starts out computing exactly what the source did. Layers the source lacks (a
     new colour head) keep their fresh initial weights, and so do the output layer and a head of
-    another size. Any other difference means another geometry: refused."""
+    another size. A source's head over other features (a single-map model's head, when a
+    reference-aware one grows from it) is another head: none of it starts this run's. Any other
+    difference means another geometry: refused."""
     old = list(source.channels)
     if not set(old) <= set(channels):
         raise CloudmaskError(source.path, f"its inputs {', '.join(old)} are not among this run's {', '.join(channels)}")
     by_name = {layer.name: layer for layer in source.keras_model.layers}
+    if head_features(source.keras_model) != head_features(model):
+        for layer in head_layers(source.keras_model):
+            by_name.pop(layer.name)
     for layer in model.layers:
         weights = by_name[layer.name].get_weights() if layer.name in by_name else None
         if not weights:

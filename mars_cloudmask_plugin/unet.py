@@ -19,13 +19,16 @@ def head_layers(keras_model):
             + [keras_model.get_layer(OUTPUT_LAYER)])
 
 
+def head_features(keras_model):
+    """Features per pixel a colour head sees; 0 without one."""
+    names = [layer.name for layer in keras_model.layers]
+    return int(keras_model.get_layer(HEAD_INPUT).output.shape[-1]) if HEAD_INPUT in names else 0
+
+
 def head_channels(keras_model):
     """Channels a colour head holds per pixel at full resolution (its features and units); 0 without one."""
-    names = [layer.name for layer in keras_model.layers]
-    if HEAD_INPUT not in names:
-        return 0
-    features = int(keras_model.get_layer(HEAD_INPUT).output.shape[-1])
-    return features + sum(int(layer.filters) for layer in head_layers(keras_model)[:-1])
+    features = head_features(keras_model)
+    return features and features + sum(int(layer.filters) for layer in head_layers(keras_model)[:-1])
 
 
 def margin(depth=4):

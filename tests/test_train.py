@@ -319,6 +319,30 @@ def test_growing_a_colour_head_keeps_every_unet_layer_and_starts_the_head_fresh(
     assert grown.get_layer("colour_head1").get_weights()[0].shape == (1, 1, 2 + 2 * len(EXCESS_INPUTS), 4)
 
 
+def test_growing_from_a_single_map_model_with_its_own_head_starts_the_reference_head_fresh(tmp_path):
+    """The single-map head sees other features than the reference-aware one; its layers that happen to
+    have the same shape (the hidden layer, the output) must not start the new head."""
+    import keras
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS, LEGACY_INPUTS
+    from mars_cloudmask_plugin.model import load_model, model_metadata, save_model
+    from mars_cloudmask_plugin.unet import build_unet, head_layers
+    from mars_cloudmask_lab.train import transfer_weights
+    head = {"boxes": [5], "units": [4, 3]}
+    keras.utils.set_random_seed(5)
+    km = build_unet(width=2, inputs=LEGACY_INPUTS["rgb+latitude"], colour_head=head)
+    meta = model_metadata(km, name="single", version="head", width=2, inputs=LEGACY_INPUTS["rgb+latitude"])
+    source = load_model(save_model(km, tmp_path / "single_head.keras", meta, include_optimizer=False))
+    keras.utils.set_random_seed(6)
+    grown = build_unet(width=2, inputs=EXCESS_INPUTS, colour_head=head)
+    fresh = [layer.get_weights() for layer in head_layers(grown)]
+    transfer_weights(source, grown, EXCESS_INPUTS)
+    after = [layer.get_weights() for layer in head_layers(grown)]
+    assert all(np.array_equal(a, b) for old, new in zip(fresh, after) for a, b in zip(old, new))
+    assert head_layers(source.keras_model)[1].get_weights()[0].shape == head_layers(grown)[1].get_weights()[0].shape
+    assert np.array_equal(grown.get_layer("down1_conv1").get_weights()[0],
+                          source.keras_model.get_layer("down1_conv1").get_weights()[0])
+
+
 def test_growing_refuses_a_source_whose_inputs_the_run_lacks(tmp_path):
     from mars_cloudmask_plugin.errors import CloudmaskError
     from mars_cloudmask_plugin.unet import build_unet
