@@ -363,19 +363,46 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
     assert "more_stages" not in recipe and read_recipe(tmp_path / "base.json")["stages"] == [{"epochs": 3}, {"epochs": 4}]
 
 
-SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.7.0-w8
+SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.8.0-w8
+SHIPPED_SINGLE_RECIPE = "single_w8.json"                  # mars_cloudmask_unet_w8 0.5.0-w8
+WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "buffer", "epochs",
+                      "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
+                      "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "consensus_sols", "train_days",
+                      "val_days", "min_labelled", "inputs", "colour_head", "head_patches", "head_pixels_per_patch",
+                      "head_epochs", "head_dropout", "head_weight_decay")
 
 
-def test_the_shipped_reference_recipe_trains_the_single_map_network_first_then_grows_it(repo_root):
+def _stages(repo_root, recipe):
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, stage_configs
-    from mars_cloudmask_plugin.inputs import LEGACY_INPUTS, needs_clearsky
-    recipes = repo_root / "mars_cloudmask_lab" / "recipes"
-    stages = stage_configs(TrainConfig(**read_recipe(recipes / SHIPPED_REFERENCE_RECIPE)))
-    single = TrainConfig(**read_recipe(recipes / "single_w8.json"))
-    assert [tuple(s.inputs) for s in stages[:-1]] == [LEGACY_INPUTS["rgb+latitude"]] * len(stage_configs(single))
-    assert not any(s.colour_head for s in stages[:-1]) and not stages[0].init_from
-    assert needs_clearsky(stages[-1].inputs) and stages[-1].colour_head and stages[-1].head_patches
+    return stage_configs(TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / recipe)))
+
+
+def _seen(stage):
+    return {key: getattr(stage, key) for key in WHAT_TRAINING_SEES}
+
+
+def test_the_single_map_recipe_trains_the_unet_then_fits_a_head_on_the_map_and_latitude(repo_root):
+    from mars_cloudmask_plugin.inputs import LEGACY_INPUTS
+    stages = _stages(repo_root, SHIPPED_SINGLE_RECIPE)
+    unet = _stages(repo_root, "base_w8.json")
+    assert [_seen(s) for s in stages[:-1]] == [_seen(s) for s in unet]
+    assert not any(s.colour_head for s in unet) and not stages[0].init_from
+    head = stages[-1]
+    assert tuple(head.inputs) == LEGACY_INPUTS["rgb+latitude"] and head.colour_head and head.head_patches
+    assert head.epochs == 0 and head.freeze_batchnorm and head.consensus_sols          # the U-Net is not retrained
+    assert (head.name, head.version) != (unet[-1].name, unet[-1].version)
+
+
+def test_the_two_shipped_recipes_share_the_unet_stages_and_each_fits_its_own_head(repo_root):
+    from mars_cloudmask_plugin.inputs import needs_clearsky
+    unet = _stages(repo_root, "base_w8.json")
+    reference = _stages(repo_root, SHIPPED_REFERENCE_RECIPE)
+    single = _stages(repo_root, SHIPPED_SINGLE_RECIPE)
+    assert [_seen(s) for s in reference[:-1]] == [_seen(s) for s in single[:-1]] == [_seen(s) for s in unet]
+    assert needs_clearsky(reference[-1].inputs) and reference[-1].colour_head and reference[-1].head_patches
+    assert not needs_clearsky(single[-1].inputs) and single[-1].colour_head != {}
+    assert (reference[-1].name, single[-1].name) == ("mars_cloudmask_unet_clearsky", "mars_cloudmask_unet_w8")
 
 
 def test_the_shipped_reference_recipes_consensus_labels_come_from_other_seasons_than_the_dust_and_p01(repo_root):
@@ -395,33 +422,32 @@ def test_the_shipped_reference_recipes_consensus_labels_come_from_other_seasons_
     assert all(name.endswith("_day05") for name in names)
 
 
-def test_the_shipped_reference_file_is_its_recipes_last_stage_on_the_shipped_single_map_model(repo_root):
+def test_the_shipped_reference_file_is_its_recipes_last_stage_on_the_previous_single_map_unet(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
     recipes = repo_root / "mars_cloudmask_lab" / "recipes"
     whole = read_recipe(recipes / SHIPPED_REFERENCE_RECIPE)
     grown = read_recipe(recipes / "clearsky_w8_consensus_grown.json")
-    assert grown["stages"] == whole["stages"][-1:] and grown["init_from"] == "models/mars_cloudmask_unet.keras"
+    assert grown["stages"] == whole["stages"][-1:] and grown["init_from"] == "runs/unet_w8_0118.keras"
+    assert "git show 224fc6f:models/mars_cloudmask_unet.keras > runs/unet_w8_0118.keras" in " ".join(grown["notes"])
     assert {k: v for k, v in grown.items() if k not in ("stages", "init_from", "notes", "train_days", "val_days")} == \
         {k: v for k, v in whole.items() if k not in ("stages", "notes", "train_days", "val_days")}
 
 
-def test_the_reference_recipe_shares_the_single_map_recipes_stages_so_its_stage3_is_that_model(repo_root):
+def test_the_shipped_single_map_file_is_its_recipes_last_stage_on_the_previous_single_map_unet(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
-    from mars_cloudmask_lab.train import TrainConfig, stage_configs
     recipes = repo_root / "mars_cloudmask_lab" / "recipes"
-    single = stage_configs(TrainConfig(**read_recipe(recipes / "single_w8.json")))
-    what_training_sees = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "buffer", "epochs",
-                          "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
-                          "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "train_days", "val_days",
-                          "min_labelled", "inputs", "colour_head")
-    for recipe in ("clearsky_w8.json", SHIPPED_REFERENCE_RECIPE):
-        reference = stage_configs(TrainConfig(**read_recipe(recipes / recipe)))
-        for ours, theirs in zip(reference, single, strict=False):
-            assert {k: getattr(ours, k) for k in what_training_sees} == \
-                {k: getattr(theirs, k) for k in what_training_sees}, recipe
-        assert len(reference) == len(single) + 1 and single[-1].name == "mars_cloudmask_unet_w8"
-        last_single = len(single) - 1
-        assert (reference[last_single].name, reference[last_single].version) == (single[-1].name, single[-1].version)
+    whole = read_recipe(recipes / SHIPPED_SINGLE_RECIPE)
+    grown = read_recipe(recipes / "single_w8_grown.json")
+    assert grown["stages"] == whole["stages"][-1:] and grown["val_days"] == []
+    assert len(grown["train_days"]) == 18 and grown["init_from"] == "runs/unet_w8_0118.keras"
+    assert "git show 224fc6f:models/mars_cloudmask_unet.keras > runs/unet_w8_0118.keras" in " ".join(grown["notes"])
+
+
+def test_the_previous_reference_recipe_grows_the_unet_stages_of_the_single_map_recipe(repo_root):
+    unet = _stages(repo_root, "base_w8.json")
+    previous = _stages(repo_root, "clearsky_w8.json")          # 0.6.0-w8: its head on the U-Net alone
+    assert [_seen(s) for s in previous[:-1]] == [_seen(s) for s in unet]
+    assert _seen(_stages(repo_root, SHIPPED_SINGLE_RECIPE)[2]) == _seen(unet[-1])
 
 
 def test_a_staged_run_without_validation_sols_stores_its_fit_on_the_training_sols(tmp_path, archive):
