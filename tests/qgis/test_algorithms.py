@@ -167,19 +167,19 @@ def test_cloudmask_reports_progress_per_tile_up_to_100(run_alg, archive, tiny_mo
     assert feedback.progress[-1] == 100
 
 
-def test_default_plan_in_qgis_moves_progress_in_strips_and_gives_the_cli_mask(run_alg, archive, shipped_model,
+def test_default_plan_in_qgis_moves_progress_in_strips_and_gives_the_cli_mask(run_alg, archive, tiny_model_path,
                                                                             tmp_path, feedback_factory, read_band):
-    """The shipped model would run the sample's whole area as one tile (the CLI's fastest plan, progress
-    2% -> 95%); in QGIS the default runs three strips: progress moves twice in between, same mask."""
+    """A model narrow enough that the CLI runs the sample's whole area as one tile (its fastest plan,
+    progress 2% -> 95%); in QGIS the default runs three strips: progress moves twice in between, same mask."""
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.pipeline import make_cloudmask
     feedback = feedback_factory()
-    out = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(shipped_model), "OUTPUT": str(tmp_path / "m.tif")},
+    out = run_alg("cloudmask", {"INPUT": str(archive), "MODEL": str(tiny_model_path), "OUTPUT": str(tmp_path / "m.tif")},
                   feedback=feedback)
     between = sorted({round(p) for p in feedback.progress if 2 < p < 95})
     assert len(between) >= 2, feedback.progress
     values, tags, _, _ = read_band(out["OUTPUT"])
-    cli_plan = make_cloudmask(archive, load_model(shipped_model))
+    cli_plan = make_cloudmask(archive, load_model(tiny_model_path))
     assert cli_plan.layout.offsets == ((0, 0),) and tags["TILE_SIZE"] != "x".join(map(str, cli_plan.layout.tile))
     np.testing.assert_array_equal(values, cli_plan.mask)
 
