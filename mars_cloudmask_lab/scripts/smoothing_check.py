@@ -24,23 +24,41 @@ TRAIN_DAYS, VAL_DAYS = range(1, 15), range(15, 19)
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cache = probabilities_from_command_line(__doc__, argv)
+    for box in BOXES:
+        train, val = confusions_of_days(cache, THRESHOLDS, lambda sol: smoothed(sol["prob"], box))
+        best = best_threshold_index(train)
+        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {train[best].metrics()['iou']:.4f}) -> "
+              f"validation IoU {val[best].metrics()['iou']:.4f}", flush=True)
+
+
+def probabilities_from_command_line(doc, argv):
+    """Parse --model, --clearsky and --cache, cache the model's probabilities there; returns the folder."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--clearsky", type=Path, help="the reference file a reference-aware model needs")
     ap.add_argument("--cache", type=Path, required=True, help="folder for the probabilities (reused when present)")
     args = ap.parse_args(argv)
     cache_probabilities(args.model, args.clearsky, args.cache)
-    for box in BOXES:
-        train = [Confusion() for _ in THRESHOLDS]
-        val = [Confusion() for _ in THRESHOLDS]
-        for day in (*TRAIN_DAYS, *VAL_DAYS):
-            with np.load(args.cache / f"P01_day{day:02d}.npz") as z:
-                by_threshold = confusions_by_threshold(smoothed(z["prob"], box), z["reference"], z["data"], THRESHOLDS)
-            totals = train if day in TRAIN_DAYS else val
-            totals[:] = [total + c for total, c in zip(totals, by_threshold)]
-        best = best_threshold_index(train)
-        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {train[best].metrics()['iou']:.4f}) -> "
-              f"validation IoU {val[best].metrics()['iou']:.4f}", flush=True)
+    return args.cache
+
+
+def read_sol(cache, day):
+    """A cached sol: its probability, reference mask and data mask (dict of arrays)."""
+    with np.load(cache / f"P01_day{day:02d}.npz") as z:
+        return dict(z)
+
+
+def confusions_of_days(cache, thresholds, probability):
+    """Pooled Confusions per threshold of `probability(sol)` over the training days and the validation days."""
+    train = [Confusion() for _ in thresholds]
+    val = [Confusion() for _ in thresholds]
+    for day in (*TRAIN_DAYS, *VAL_DAYS):
+        sol = read_sol(cache, day)
+        by_threshold = confusions_by_threshold(probability(sol), sol["reference"], sol["data"], thresholds)
+        totals = train if day in TRAIN_DAYS else val
+        totals[:] = [total + c for total, c in zip(totals, by_threshold)]
+    return train, val
 
 
 def cache_probabilities(model_path, clearsky_path, cache):
