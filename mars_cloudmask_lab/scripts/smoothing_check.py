@@ -49,13 +49,15 @@ def read_sol(cache, day):
         return dict(z)
 
 
-def confusions_of_days(cache, thresholds, probability):
-    """Pooled Confusions per threshold of `probability(sol)` over the training days and the validation days."""
+def confusions_of_days(cache, thresholds, probability, with_day=False):
+    """Pooled Confusions per threshold of `probability(sol)` (`probability(sol, day)` with_day) over the
+    training days and the validation days."""
     train = [Confusion() for _ in thresholds]
     val = [Confusion() for _ in thresholds]
     for day in (*TRAIN_DAYS, *VAL_DAYS):
         sol = read_sol(cache, day)
-        by_threshold = confusions_by_threshold(probability(sol), sol["reference"], sol["data"], thresholds)
+        prob = probability(sol, day) if with_day else probability(sol)
+        by_threshold = confusions_by_threshold(prob, sol["reference"], sol["data"], thresholds)
         totals = train if day in TRAIN_DAYS else val
         totals[:] = [total + c for total, c in zip(totals, by_threshold)]
     return train, val
