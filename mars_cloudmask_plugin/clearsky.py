@@ -27,7 +27,7 @@ from .archive import find_sol, sol_name
 from .errors import Cancelled, CloudmaskError
 from .mdgm import has_data, read_mdgm
 from .options import DEFAULT_MIN_SOLS, DEFAULT_PERCENTILE
-from .raster import check_global_grid, read_error
+from .raster import open_on_grid, read_error
 from .writers import check_writable_folder, write_geotiff
 
 # DEFAULT_PERCENTILE, the 20th: chosen on the validation sols of P01 (days 15-18) with the
@@ -189,14 +189,12 @@ def _readable(path):
 
 def read_clearsky_info(path):
     """The ClearSkyInfo of a reference file, checked: our format, on the global grid."""
-    import rasterio
     from rasterio.errors import RasterioIOError
     path = Path(path)
     if not path.exists():
         raise CloudmaskError(path, "clear-sky reference not found")
     try:
-        with rasterio.open(path) as src:
-            check_global_grid(path, src, "clear-sky reference")
+        with open_on_grid(path, "clear-sky reference") as src:
             tags = src.tags()
             count = src.count
     except RasterioIOError as exc:

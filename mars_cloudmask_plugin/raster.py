@@ -5,6 +5,8 @@ the published model's masks) read back with their tags.
 Every failure is a CloudmaskError naming the file and the problem in one line.
 """
 import threading
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,20 @@ def read_error(path, exc, what="raster"):
     return CloudmaskError(path, f"{what} cannot be read ({first_line(exc)})")
 
 
+@contextmanager
+def open_on_grid(path, what="raster"):
+    """A rasterio dataset opened for reading and checked by check_global_grid. Rasterio's warning that
+    a file has no georeferencing is silenced here: the grid check says so in its one-line error."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        src = rasterio.open(path)
+    with src:
+        check_global_grid(path, src, what)
+        yield src
+
+
 def check_global_grid(path, src, what="raster", georeferencing_optional=False):
     """`src` (an open rasterio dataset) must be 3600 x 1801 pixels on the 0.1-degree global grid.
 
@@ -45,8 +61,12 @@ def check_global_grid(path, src, what="raster", georeferencing_optional=False):
                     " 179.95 90.05 -r average IN OUT.tif)")
         raise CloudmaskError(path, f"{what} is {src.width} x {src.height} pixels; {_article(what)} on the "
                                    f"0.1-degree global grid is {grid.WIDTH} x {grid.HEIGHT}{hint}")
-    if georeferencing_optional and src.crs is None and src.transform.is_identity:
+    unreferenced = src.crs is None and src.transform.is_identity
+    if georeferencing_optional and unreferenced:
         return
+    if unreferenced:
+        raise CloudmaskError(path, f"{what} has no georeferencing (is it an MDGM JPEG?); expected a GeoTIFF on the "
+                                   f"0.1-degree global grid, origin ({grid.WEST_EDGE}, {grid.NORTH_EDGE})")
     if not src.transform.almost_equals(grid.affine_transform(), precision=1e-6):
         raise CloudmaskError(path, f"{what} is georeferenced on another grid (transform {tuple(src.transform)[:6]});"
                                    f" expected origin ({grid.WEST_EDGE}, {grid.NORTH_EDGE}) and 0.1-degree pixels")
@@ -59,15 +79,13 @@ def _article(what):
 def read_global_band(path, what="raster"):
     """(float32 values, tags) of band 1 of a single-band raster on the global grid, e.g. a
     probability raster written by the `cloudprobability` step. Nodata pixels read as grid.NODATA."""
-    import rasterio
     from rasterio.errors import RasterioIOError
 
     path = Path(path)
     if not path.exists():
         raise CloudmaskError(path, f"{what} not found")
     try:
-        with rasterio.open(path) as src:
-            check_global_grid(path, src, what)
+        with open_on_grid(path, what) as src:
             if src.count != 1:
                 raise CloudmaskError(path, f"{what} has {src.count} bands; expected 1")
             array = src.read(1, masked=True)
@@ -132,11 +150,9 @@ def read_reference(path):
 
 def read_geotiff_mask(path):
     """(mask, tags) of a single-band GeoTIFF mask on the global grid."""
-    import rasterio
     from rasterio.errors import RasterioIOError
     try:
-        with rasterio.open(path) as src:
-            check_global_grid(path, src, "mask")
+        with open_on_grid(path, "mask") as src:
             if src.count != 1:
                 raise CloudmaskError(path, f"mask has {src.count} bands; a mask is one band")
             values, nodata, tags = src.read(1), src.nodata, src.tags()

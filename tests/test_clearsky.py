@@ -207,6 +207,23 @@ def test_predict_takes_a_reference_and_refuses_one_on_another_grid_or_season(cli
     assert rc == 1 and "does not use a clear-sky reference" in err
 
 
+def test_a_raster_without_georeferencing_is_refused_in_one_line_without_rasterios_warning(subphase):
+    """An MDGM JPEG given as a reference: the error says what is wrong; rasterio's
+    NotGeoreferencedWarning would print two more lines from inside the library before it."""
+    import warnings
+    from mars_cloudmask_plugin.clearsky import read_clearsky_info
+    from mars_cloudmask_plugin.raster import read_global_band
+    jpeg = subphase / "P03_day02_zequat.jpg"
+    for read in (read_clearsky_info, read_global_band):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(CloudmaskError, match="has no georeferencing") as excinfo:
+                read(jpeg)
+        assert str(jpeg) in str(excinfo.value) and "\n" not in str(excinfo.value)
+        unwanted = [str(w.message) for w in caught if w.category.__name__ == "NotGeoreferencedWarning"]
+        assert not unwanted, unwanted
+
+
 def test_batch_reference_auto_builds_one_reference_per_subphase_and_reuses_it_on_resume(
         cli, subphase, make_mdgm, tmp_path, clearsky_model_path):
     root = subphase.parent
