@@ -65,8 +65,8 @@ def check_global_grid(path, src, what="raster", georeferencing_optional=False):
     if georeferencing_optional and unreferenced:
         return
     if unreferenced:
-        raise CloudmaskError(path, f"{what} has no georeferencing (is it an MDGM JPEG?); expected a GeoTIFF on the "
-                                   f"0.1-degree global grid, origin ({grid.WEST_EDGE}, {grid.NORTH_EDGE})")
+        raise CloudmaskError(path, f"{what} has no georeferencing; expected a raster on the 0.1-degree "
+                                   f"global grid in {grid.CRS_AUTHID}, origin ({grid.WEST_EDGE}, {grid.NORTH_EDGE})")
     if not src.transform.almost_equals(grid.affine_transform(), precision=1e-6):
         raise CloudmaskError(path, f"{what} is georeferenced on another grid (transform {tuple(src.transform)[:6]});"
                                    f" expected origin ({grid.WEST_EDGE}, {grid.NORTH_EDGE}) and 0.1-degree pixels")
