@@ -12,9 +12,8 @@ import sys
 
 import numpy as np
 
-from mars_cloudmask_lab.train import best_threshold_index
-from mars_cloudmask_lab.scripts.smoothing_check import (TRAIN_DAYS, confusions_of_days, probabilities_from_command_line,
-                                                        read_sol, smoothed)
+from mars_cloudmask_lab.scripts.smoothing_check import (TRAIN_DAYS, confusions_of_days, print_choice,
+                                                        probabilities_from_command_line, read_sol, smoothed)
 
 BOXES = (3, 9, 27, 81)
 THRESHOLDS = np.round(np.arange(0.30, 0.71, 0.05), 2)
@@ -24,12 +23,9 @@ PIXELS_PER_SOL = 150_000
 def main(argv=None):
     cache = probabilities_from_command_line(__doc__, argv)
     stage = fit_second_stage([read_sol(cache, day) for day in TRAIN_DAYS], np.random.default_rng(0))
-    for label, probability in (("the model's probability", lambda sol: sol["prob"]),
-                               ("second stage on its neighbourhood", lambda sol: second_stage(stage, sol["prob"]))):
-        train, val = confusions_of_days(cache, THRESHOLDS, probability)
-        best = best_threshold_index(train)
-        print(f"{label}: threshold {THRESHOLDS[best]} (training IoU {train[best].metrics()['iou']:.4f}) -> "
-              f"validation IoU {val[best].metrics()['iou']:.4f}", flush=True)
+    for label, probability in (("the model's probability", lambda sol, _day: sol["prob"]),
+                               ("second stage on its neighbourhood", lambda sol, _day: second_stage(stage, sol["prob"]))):
+        print_choice(label, *confusions_of_days(cache, THRESHOLDS, probability), THRESHOLDS)
 
 
 def features(prob):

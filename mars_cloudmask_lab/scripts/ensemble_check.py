@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mars_cloudmask_lab.train import best_threshold_index
-from mars_cloudmask_lab.scripts.smoothing_check import confusions_of_days, read_sol, smoothed
+from mars_cloudmask_lab.scripts.smoothing_check import confusions_of_days, print_choice, read_sol, smoothed
 
 THRESHOLDS = np.round(np.arange(0.30, 0.71, 0.05), 2)
 
@@ -30,13 +29,8 @@ def main(argv=None):
         return np.where(valid, np.mean(probs, axis=0), -999.0).astype(np.float32)
 
     for label, box in (("mean of the models", 1), ("mean of the models, 3 px box", 3)):
-        train, val = confusions_of_days(first, THRESHOLDS, lambda sol, day: smoothed(mean_of_models(sol, day), box),
-                                        with_day=True)
-        best = best_threshold_index(train)
-        metrics = val[best].metrics()
-        print(f"{label} ({len(args.caches)}): threshold {THRESHOLDS[best]} (training IoU "
-              f"{train[best].metrics()['iou']:.4f}) -> validation IoU {metrics['iou']:.4f}, F1 {metrics['f1']:.4f}",
-              flush=True)
+        train, val = confusions_of_days(first, THRESHOLDS, lambda sol, day: smoothed(mean_of_models(sol, day), box))
+        print_choice(f"{label} ({len(args.caches)})", train, val, THRESHOLDS)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,16 @@ TRAIN_DAYS, VAL_DAYS = range(1, 15), range(15, 19)
 def main(argv=None):
     cache = probabilities_from_command_line(__doc__, argv)
     for box in BOXES:
-        train, val = confusions_of_days(cache, THRESHOLDS, lambda sol: smoothed(sol["prob"], box))
-        best = best_threshold_index(train)
-        print(f"box {box} px: threshold {THRESHOLDS[best]} (training IoU {train[best].metrics()['iou']:.4f}) -> "
-              f"validation IoU {val[best].metrics()['iou']:.4f}", flush=True)
+        train, val = confusions_of_days(cache, THRESHOLDS, lambda sol, _day: smoothed(sol["prob"], box))
+        print_choice(f"box {box} px", train, val, THRESHOLDS)
+
+
+def print_choice(label, train, val, thresholds):
+    """The threshold with the best pooled IoU on the training days, and what it scores on the validation days."""
+    best = best_threshold_index(train)
+    metrics = val[best].metrics()
+    print(f"{label}: threshold {thresholds[best]} (training IoU {train[best].metrics()['iou']:.4f}) -> "
+          f"validation IoU {metrics['iou']:.4f}, F1 {metrics['f1']:.4f}", flush=True)
 
 
 def probabilities_from_command_line(doc, argv):
@@ -49,15 +55,13 @@ def read_sol(cache, day):
         return dict(z)
 
 
-def confusions_of_days(cache, thresholds, probability, with_day=False):
-    """Pooled Confusions per threshold of `probability(sol)` (`probability(sol, day)` with_day) over the
-    training days and the validation days."""
+def confusions_of_days(cache, thresholds, probability):
+    """Pooled Confusions per threshold of `probability(sol, day)` over the training days and the validation days."""
     train = [Confusion() for _ in thresholds]
     val = [Confusion() for _ in thresholds]
     for day in (*TRAIN_DAYS, *VAL_DAYS):
         sol = read_sol(cache, day)
-        prob = probability(sol, day) if with_day else probability(sol)
-        by_threshold = confusions_by_threshold(prob, sol["reference"], sol["data"], thresholds)
+        by_threshold = confusions_by_threshold(probability(sol, day), sol["reference"], sol["data"], thresholds)
         totals = train if day in TRAIN_DAYS else val
         totals[:] = [total + c for total, c in zip(totals, by_threshold)]
     return train, val
