@@ -32,21 +32,25 @@ def main(argv=None):
     ap.add_argument("cache", type=Path, help="a probability folder of smoothing_check.py")
     args = ap.parse_args(argv)
     sols = {day: read_sol(args.cache, day) for day in (*TRAIN_DAYS, *VAL_DAYS)}
-    residuals = {day: residual(sols[day]) for day in TRAIN_DAYS}
-    total = tuple(sum(parts) for parts in zip(*residuals.values()))
     results = {}
     for box in BOXES:
-        val_map = correction_map(*total, box)
-        train_maps = {day: correction_map(total[0] - residuals[day][0], total[1] - residuals[day][1], box)
-                      for day in TRAIN_DAYS}
         for alpha in ALPHAS:
-            train = confusions(((sols[day], train_maps[day]) for day in TRAIN_DAYS), alpha)
-            val = confusions(((sols[day], val_map) for day in VAL_DAYS), alpha)
-            print_choice(f"box {box} px, alpha {alpha}", train, val, THRESHOLDS)
-            results[box, alpha] = train, val
+            results[box, alpha] = corrected_confusions(sols, box, alpha)
+            print_choice(f"box {box} px, alpha {alpha}", *results[box, alpha], THRESHOLDS)
     box, alpha = max(results, key=lambda key: results[key][0][best_threshold_index(results[key][0])].metrics()["iou"])
     print_choice(f"chosen on days 01-14: box {box} px, alpha {alpha}", *results[box, alpha], THRESHOLDS)
 
+
+def corrected_confusions(sols, box, alpha):
+    """Pooled Confusions per threshold over the training and the validation days of the probability
+    plus alpha times the correction map: for a training day the other training days' map (its own
+    labels never correct it), for a validation day all the training days'."""
+    residuals = {day: residual(sols[day]) for day in TRAIN_DAYS}
+    total = tuple(sum(parts) for parts in zip(*residuals.values()))
+    train = confusions(((sols[day], correction_map(total[0] - residuals[day][0], total[1] - residuals[day][1], box))
+                        for day in TRAIN_DAYS), alpha)
+    val_map = correction_map(*total, box)
+    return train, confusions(((sols[day], val_map) for day in VAL_DAYS), alpha)
 
 def residual(sol):
     """(sum, count) per pixel of label - probability where the sol is scored."""
