@@ -6,7 +6,7 @@ pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
 
     .venv/bin/python mars_cloudmask_lab/scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
         [--clearsky FILE | --clearsky-percentile P [--clearsky-cache DIR]] [--clearsky-features blue_red,blue]
-        [--without-latitude]
+        [--without-latitude] [--cloud-look-frequency]
 
 With --model it also scores the average of the two probabilities (a stacking check, not a product).
 With a clear-sky reference (mars_cloudmask_plugin.clearsky: a file, or one built with folder_clearsky
@@ -15,6 +15,9 @@ features and their box means: the reference's blue/red and blue, and the map's b
 them; where the reference is missing the map's own value stands in (difference 0), as the engine does.
 --clearsky-features keeps only the named reference quantities (blue_red, blue; default both), each with
 its difference and their box means; --without-latitude leaves the latitude feature out (both for ablations).
+--cloud-look-frequency (with a reference) adds, with its box means, how often each place looks cloudy in
+the reference's own imagery: the share of the data folder's sols on which the pixel's blue/red exceeds
+the reference's by more than 0.1 (imagery only, no labels): the model card's "Against the targets".
 Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes
 nothing (a reference built without --clearsky-cache goes to a temporary folder, removed at the end).
 """
@@ -40,14 +43,15 @@ CLEARSKY_FEATURES = ("blue_red", "blue")
 TRAIN_DAYS, VAL_DAYS = "1-14", "15-18"
 
 
-def features(rgb, ratios=True, clearsky=None, clearsky_features=CLEARSKY_FEATURES, latitude=True):
+def features(rgb, ratios=True, clearsky=None, clearsky_features=CLEARSKY_FEATURES, latitude=True, frequency=None):
     """(rows, cols, 21) float32: R, G, B, b/r, g/r, then each of those five box-averaged at 5, 15
     and 45 px (longitude wraps around the globe), then latitude in degrees; without `ratios`,
     the same for R, G and B alone (13 features). With `clearsky` (a ClearSky) four more base
     features, box-averaged as the others: the reference's b/r and b (the map's own where the
     reference is NaN) and the map's b/r and b minus them (37 features, 29 without `ratios`).
     `clearsky_features` keeps only the named reference quantities ("blue_red", "blue"), each with its
-    difference; without `latitude` the last feature is left out."""
+    difference; without `latitude` the last feature is left out; a `frequency` raster (see
+    cloud_look_frequency) is one more base feature, box-averaged as the others."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     base = [r, g, b] + ([b / np.maximum(r, 1), g / np.maximum(r, 1)] if ratios else [])
     if clearsky is not None:
@@ -58,11 +62,39 @@ def features(rgb, ratios=True, clearsky=None, clearsky_features=CLEARSKY_FEATURE
         diffs = {"blue_red": ratio - ref_ratio, "blue": b - ref_blue}
         kept = [name for name in CLEARSKY_FEATURES if name in clearsky_features]
         base += [refs[name] for name in kept] + [diffs[name] for name in kept]
+    if frequency is not None:
+        base.append(frequency)
     boxed = [ndimage.uniform_filter(f, size, mode=("nearest", "wrap")) for size in BOX_SIZES for f in base]
     if not latitude:
         return np.stack(base + boxed, axis=-1)
     lat = np.broadcast_to(grid.latitude_of_row(np.arange(rgb.shape[0])).astype(np.float32)[:, None], r.shape)
     return np.stack(base + boxed + [lat], axis=-1)
+
+
+CLOUD_LOOK_EXCESS = 0.1   # blue/red above the reference's: clear P01 pixels sit at 0.07, cloud at 0.25
+
+
+def cloud_look_frequency(mdgm_dir, clearsky):
+    """Per pixel, the share of the MDGMs in `mdgm_dir` (those with data there) on which the pixel looks
+    cloudy against the reference (cloud_looks); 0 where the reference is missing. Imagery only."""
+    from mars_cloudmask_plugin.mdgm import read_mdgm
+    looks = np.zeros((grid.HEIGHT, grid.WIDTH), np.float32)
+    seen = np.zeros_like(looks)
+    for path in select_mdgms(mdgm_dir):
+        cloudy, data = cloud_looks(read_mdgm(path).rgb, clearsky.blue_red)
+        looks += cloudy
+        seen += data
+    return looks / np.maximum(seen, 1)
+
+
+def cloud_looks(rgb, reference_blue_red):
+    """(looks cloudy, has data): blue/red more than CLOUD_LOOK_EXCESS above the reference's (never
+    where the reference is NaN), and the MDGM's data mask."""
+    from mars_cloudmask_plugin.mdgm import has_data
+    data = has_data(rgb)
+    ratio = rgb[..., 2].astype(np.float32) / np.maximum(rgb[..., 0], 1)
+    with np.errstate(invalid="ignore"):
+        return data & (ratio - reference_blue_red > CLOUD_LOOK_EXCESS), data
 
 
 def scored_pixels(sol):
@@ -124,6 +156,8 @@ def main(argv=None):
                     help="comma list of the reference quantities to keep, among blue_red,blue (each with its "
                          "difference and box means); default: both")
     ap.add_argument("--without-latitude", action="store_true", help="leave out the latitude feature")
+    ap.add_argument("--cloud-look-frequency", action="store_true",
+                    help="with a reference: add how often each place looks cloudy in the data folder's imagery")
     args = ap.parse_args(argv)
     args.clearsky_features = tuple(name.strip() for name in args.clearsky_features.split(",") if name.strip())
     unknown = sorted(set(args.clearsky_features) - set(CLEARSKY_FEATURES))
@@ -141,6 +175,10 @@ def run(args, clearsky):
     started = time.time()
     ratios = not args.without_ratios
     chosen = {"clearsky_features": args.clearsky_features, "latitude": not args.without_latitude}
+    if args.cloud_look_frequency:
+        if clearsky is None:
+            raise SystemExit("--cloud-look-frequency needs a reference (--clearsky or --clearsky-percentile)")
+        chosen["frequency"] = cloud_look_frequency(args.data / "mdgm", clearsky)
     x, y = training_set(select_mdgms(args.data / "mdgm", TRAIN_DAYS), reference_dir, args.pixels,
                         np.random.default_rng(args.seed), ratios, clearsky, **chosen)
     classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, max_leaf_nodes=63,
@@ -153,6 +191,8 @@ def run(args, clearsky):
         gbm_label += " " + "+".join(args.clearsky_features)
     if args.without_latitude:
         gbm_label += " no lat"
+    if args.cloud_look_frequency:
+        gbm_label += " + cloud-look frequency"
     totals = {}
     for path in select_mdgms(args.data / "mdgm", VAL_DAYS):
         sol, mdgm = load_sol(sol_name(path), reference_dir, path)
