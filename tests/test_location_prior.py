@@ -1,17 +1,7 @@
 """The lab's location-prior check: the model card's evidence that the error left is tied to places."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parents[1] / "mars_cloudmask_lab" / "scripts" / "location_prior_check.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("location_prior_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from mars_cloudmask_lab.scripts import location_prior_check as check
 
 
 def sols_with(place_cloud_days, labelled_only_then=False, shape=(12, 20)):
@@ -31,24 +21,22 @@ def sols_with(place_cloud_days, labelled_only_then=False, shape=(12, 20)):
     return sols
 
 
-def iou_at(confusions, module, threshold=0.5):
-    return confusions[list(module.THRESHOLDS).index(threshold)].metrics()["iou"]
+def iou_at(confusions, threshold=0.5):
+    return confusions[list(check.THRESHOLDS).index(threshold)].metrics()["iou"]
 
 
 def test_a_cloud_that_recurs_at_a_place_is_corrected_from_the_training_labels():
-    module = load_script()
     sols = sols_with(place_cloud_days=range(1, 19))
-    _, plain = module.corrected_confusions(sols, box=1, alpha=0.0)
-    _, corrected = module.corrected_confusions(sols, box=1, alpha=1.0)
-    assert iou_at(plain, module) == 12 / 20          # the recurring cloud is missed on every validation day
-    assert iou_at(corrected, module) == 1.0          # 0.3 + (1 - 0.3) reaches it
+    _, plain = check.corrected_confusions(sols, box=1, alpha=0.0)
+    _, corrected = check.corrected_confusions(sols, box=1, alpha=1.0)
+    assert iou_at(plain) == 12 / 20          # the recurring cloud is missed on every validation day
+    assert iou_at(corrected) == 1.0          # 0.3 + (1 - 0.3) reaches it
 
 
 def test_a_training_day_is_never_corrected_by_its_own_labels():
-    module = load_script()
     # that place is labelled on training day 3 only, as cloud: only day 3's own label could correct it
     sols = sols_with(place_cloud_days={3}, labelled_only_then=True)
-    train, _ = module.corrected_confusions(sols, box=1, alpha=1.0)
-    plain, _ = module.corrected_confusions(sols, box=1, alpha=0.0)
-    assert iou_at(plain, module) < 1.0
-    assert iou_at(train, module) == iou_at(plain, module)
+    train, _ = check.corrected_confusions(sols, box=1, alpha=1.0)
+    plain, _ = check.corrected_confusions(sols, box=1, alpha=0.0)
+    assert iou_at(plain) < 1.0
+    assert iou_at(train) == iou_at(plain)
