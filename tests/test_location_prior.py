@@ -40,3 +40,12 @@ def test_a_training_day_is_never_corrected_by_its_own_labels():
     plain, _ = check.corrected_confusions(sols, box=1, alpha=0.0)
     assert iou_at(plain) < 1.0
     assert iou_at(train) == iou_at(plain)
+
+
+def test_the_recurring_cloud_shows_as_a_deficit_where_the_labels_show_cloud_on_every_training_sol():
+    bands = check.residual_by_recurrence(sols_with(place_cloud_days=range(1, 19)))
+    pixels, mean = bands[0.8, 1.0]
+    assert pixels == 8 + 12                          # the place and the cloud the model sees
+    assert round(mean, 4) == round((8 * 0.7 + 12 * 0.1) / 20, 4)
+    pixels, mean = bands[0.0, 0.001]                 # clear everywhere else, called 0.1
+    assert (pixels, round(mean, 4)) == (12 * 20 - 20, -0.1)

@@ -2,7 +2,9 @@
 labels: the mean of (label - probability) at each pixel over the training days, box-averaged, added
 times alpha to the probability. For each box and alpha the threshold with the best pooled IoU on days
 01-14 (each training day corrected by the other 13 days' map, so no day sees its own labels), and the
-IoU it gives on days 15-18 (corrected by the 14 days' map); then the best box and alpha on days 01-14.
+IoU it gives on days 15-18 (corrected by the 14 days' map); then the best box and alpha on days 01-14;
+then, by how often the labels of days 01-14 show cloud at a pixel, the mean of label - probability there
+on days 15-18 (pixels with at least 5 labelled training sols).
 
     .venv/bin/python mars_cloudmask_lab/scripts/location_prior_check.py runs/probs_X
 
@@ -39,6 +41,26 @@ def main(argv=None):
             print_choice(f"box {box} px, alpha {alpha}", *results[box, alpha], THRESHOLDS)
     box, alpha = max(results, key=lambda key: results[key][0][best_threshold_index(results[key][0])].metrics()["iou"])
     print_choice(f"chosen on days 01-14: box {box} px, alpha {alpha}", *results[box, alpha], THRESHOLDS)
+    for (low, high), (pixels, mean) in residual_by_recurrence(sols).items():
+        print(f"cloud on {low:.1%}-{high:.1%} of the training sols: {pixels:,} px, "
+              f"validation label - probability {mean:+.4f}")
+
+
+RECURRENCE_BANDS = ((0.0, 0.001), (0.001, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0))
+
+
+def residual_by_recurrence(sols, min_sols=5):
+    """{(low, high): (pixels, mean of label - probability on the validation days)} by the share of the
+    training days whose label is cloud at the pixel (pixels labelled on at least `min_sols` of them)."""
+    labelled = sum(residual(sols[day])[1] for day in TRAIN_DAYS)
+    cloud = sum((sols[day]["reference"] == 1) & (residual(sols[day])[1] > 0) for day in TRAIN_DAYS)
+    share = cloud / np.maximum(labelled, 1)
+    total, count = (sum(parts) for parts in zip(*(residual(sols[day]) for day in VAL_DAYS)))
+    out = {}
+    for low, high in RECURRENCE_BANDS:
+        band = (labelled >= min_sols) & (share >= low) & ((share < high) if high < 1 else (share <= 1))
+        out[low, high] = int(band.sum()), float(total[band].sum() / max(count[band].sum(), 1))
+    return out
 
 
 def corrected_confusions(sols, box, alpha):
