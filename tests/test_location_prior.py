@@ -27,8 +27,8 @@ def iou_at(confusions, threshold=0.5):
 
 def test_a_cloud_that_recurs_at_a_place_is_corrected_from_the_training_labels():
     sols = sols_with(place_cloud_days=range(1, 19))
-    _, plain = check.corrected_confusions(sols, box=1, alpha=0.0)
-    _, corrected = check.corrected_confusions(sols, box=1, alpha=1.0)
+    _, plain = check.corrected_confusions(sols, check.correction_maps(sols, box=1), alpha=0.0)
+    _, corrected = check.corrected_confusions(sols, check.correction_maps(sols, box=1), alpha=1.0)
     assert iou_at(plain) == 12 / 20          # the recurring cloud is missed on every validation day
     assert iou_at(corrected) == 1.0          # 0.3 + (1 - 0.3) reaches it
 
@@ -36,8 +36,8 @@ def test_a_cloud_that_recurs_at_a_place_is_corrected_from_the_training_labels():
 def test_a_training_day_is_never_corrected_by_its_own_labels():
     # that place is labelled on training day 3 only, as cloud: only day 3's own label could correct it
     sols = sols_with(place_cloud_days={3}, labelled_only_then=True)
-    train, _ = check.corrected_confusions(sols, box=1, alpha=1.0)
-    plain, _ = check.corrected_confusions(sols, box=1, alpha=0.0)
+    train, _ = check.corrected_confusions(sols, check.correction_maps(sols, box=1), alpha=1.0)
+    plain, _ = check.corrected_confusions(sols, check.correction_maps(sols, box=1), alpha=0.0)
     assert iou_at(plain) < 1.0
     assert iou_at(train) == iou_at(plain)
 

@@ -36,8 +36,9 @@ def main(argv=None):
     sols = {day: read_sol(args.cache, day) for day in (*TRAIN_DAYS, *VAL_DAYS)}
     results = {}
     for box in BOXES:
+        maps = correction_maps(sols, box)
         for alpha in ALPHAS:
-            results[box, alpha] = corrected_confusions(sols, box, alpha)
+            results[box, alpha] = corrected_confusions(sols, maps, alpha)
             print_choice(f"box {box} px, alpha {alpha}", *results[box, alpha], THRESHOLDS)
     box, alpha = max(results, key=lambda key: results[key][0][best_threshold_index(results[key][0])].metrics()["iou"])
     print_choice(f"chosen on days 01-14: box {box} px, alpha {alpha}", *results[box, alpha], THRESHOLDS)
@@ -52,8 +53,9 @@ RECURRENCE_BANDS = ((0.0, 0.001), (0.001, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.
 def residual_by_recurrence(sols, min_sols=5):
     """{(low, high): (pixels, mean of label - probability on the validation days)} by the share of the
     training days whose label is cloud at the pixel (pixels labelled on at least `min_sols` of them)."""
-    labelled = sum(residual(sols[day])[1] for day in TRAIN_DAYS)
-    cloud = sum((sols[day]["reference"] == 1) & (residual(sols[day])[1] > 0) for day in TRAIN_DAYS)
+    scored = {day: residual(sols[day])[1] > 0 for day in TRAIN_DAYS}
+    labelled = sum(scored.values())
+    cloud = sum((sols[day]["reference"] == 1) & scored[day] for day in TRAIN_DAYS)
     share = cloud / np.maximum(labelled, 1)
     total, count = (sum(parts) for parts in zip(*(residual(sols[day]) for day in VAL_DAYS)))
     out = {}
@@ -63,16 +65,21 @@ def residual_by_recurrence(sols, min_sols=5):
     return out
 
 
-def corrected_confusions(sols, box, alpha):
-    """Pooled Confusions per threshold over the training and the validation days of the probability
-    plus alpha times the correction map: for a training day the other training days' map (its own
-    labels never correct it), for a validation day all the training days'."""
+def correction_maps(sols, box):
+    """The correction map of each day: for a training day the other training days' map (its own labels
+    never correct it), for a validation day all the training days'."""
     residuals = {day: residual(sols[day]) for day in TRAIN_DAYS}
     total = tuple(sum(parts) for parts in zip(*residuals.values()))
-    train = confusions(((sols[day], correction_map(total[0] - residuals[day][0], total[1] - residuals[day][1], box))
-                        for day in TRAIN_DAYS), alpha)
+    maps = {day: correction_map(total[0] - residuals[day][0], total[1] - residuals[day][1], box) for day in TRAIN_DAYS}
     val_map = correction_map(*total, box)
-    return train, confusions(((sols[day], val_map) for day in VAL_DAYS), alpha)
+    return maps | {day: val_map for day in VAL_DAYS}
+
+
+def corrected_confusions(sols, maps, alpha):
+    """Pooled Confusions per threshold over the training and the validation days of the probability
+    plus alpha times each day's correction map (correction_maps)."""
+    return tuple(confusions(((sols[day], maps[day]) for day in days), alpha) for days in (TRAIN_DAYS, VAL_DAYS))
+
 
 def residual(sol):
     """(sum, count) per pixel of label - probability where the sol is scored."""
