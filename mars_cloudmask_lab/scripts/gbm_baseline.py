@@ -6,7 +6,7 @@ pixel is predicted, so coverage is 1, as for the U-Net at c = -4).
 
     .venv/bin/python mars_cloudmask_lab/scripts/gbm_baseline.py [--model PATH] [--pixels 2000000] [--without-ratios] [--data ../shared/data/P01]
         [--clearsky FILE | --clearsky-percentile P [--clearsky-cache DIR]] [--clearsky-features blue_red,blue]
-        [--without-latitude] [--cloud-look-frequency]
+        [--without-latitude] [--cloud-look-frequency] [--seasons DIR [--seasons-json FILE]]
 
 With --model it also scores the average of the two probabilities (a stacking check, not a product).
 With a clear-sky reference (mars_cloudmask_plugin.clearsky: a file, or one built with folder_clearsky
@@ -18,6 +18,11 @@ its difference and their box means; --without-latitude leaves the latitude featu
 --cloud-look-frequency (with a reference) adds, with its box means, how often each place looks cloudy in
 the reference's own imagery: the share of the data folder's sols on which the pixel's blue/red exceeds
 the reference's by more than 0.1 (imagery only, no labels): the model card's "Against the targets".
+--seasons DIR also masks every MDGM below DIR (the season sample's layout, e.g. the held-out sols of
+the card's "Seasons") with the same classifier, inside the same polar bounds as `mars-cloudmask seasons`
+(c = 3), each sol with its own folder's reference at the same percentile, and prints (and with
+--seasons-json writes) the seasons report, agreement with the published masks per subphase, which
+seasons_compare.py compares with a network's.
 Needs scikit-learn (installed by scripts/setup.sh). Reads ../shared/data/P01; prints tables; writes
 nothing (a reference built without --clearsky-cache goes to a temporary folder, removed at the end).
 """
@@ -33,7 +38,7 @@ from scipy import ndimage
 from mars_cloudmask_plugin import grid
 from mars_cloudmask_lab.evaluate import load_sol, probability_on_sol
 from mars_cloudmask_plugin.archive import select_mdgms
-from mars_cloudmask_plugin.archive import sol_name
+from mars_cloudmask_plugin.archive import find_sol, sol_name
 from mars_cloudmask_lab.metrics import Confusion, confusion
 from mars_cloudmask_plugin.postfilter import mask_from_probability
 from mars_cloudmask_plugin.model import load_model
@@ -158,7 +163,13 @@ def main(argv=None):
     ap.add_argument("--without-latitude", action="store_true", help="leave out the latitude feature")
     ap.add_argument("--cloud-look-frequency", action="store_true",
                     help="with a reference: add how often each place looks cloudy in the data folder's imagery")
+    ap.add_argument("--seasons", type=Path, metavar="DIR",
+                    help="also report agreement with the published masks over the season sample below DIR")
+    ap.add_argument("--seasons-json", type=Path, metavar="FILE", help="write that seasons report as JSON")
     args = ap.parse_args(argv)
+    if args.seasons and (args.clearsky or args.cloud_look_frequency):
+        ap.error("--seasons builds each subphase's own reference: use --clearsky-percentile, without "
+                 "--clearsky or --cloud-look-frequency")
     args.clearsky_features = tuple(name.strip() for name in args.clearsky_features.split(",") if name.strip())
     unknown = sorted(set(args.clearsky_features) - set(CLEARSKY_FEATURES))
     if unknown or not args.clearsky_features:
@@ -216,6 +227,44 @@ def run(args, clearsky):
         m = c.metrics()
         print(f"pooled     {method:40s} IoU {m['iou']:.3f}  F1 {m['f1']:.3f}  "
               f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  coverage {m['coverage']:.3f}")
+    if args.seasons:
+        report_seasons(classifier, args, ratios, chosen, gbm_label)
+
+
+def report_seasons(classifier, args, ratios, chosen, label):
+    """The seasons report of the classifier over args.seasons (each sol with its folder's reference)."""
+    from mars_cloudmask_plugin.archive import find_mdgms
+    from mars_cloudmask_lab.commands import print_report
+    from mars_cloudmask_lab.evaluate import clearsky_lookup
+    from mars_cloudmask_lab.seasons import seasons_report
+    with tempfile.TemporaryDirectory(prefix="gbm-seasons-") as scratch:
+        clearsky_of = clearsky_lookup("auto" if args.clearsky_percentile is not None else None, scratch,
+                                      args.clearsky_percentile)
+        sols = []
+        for path in find_mdgms(args.seasons):
+            sols.append(gbm_season_sol(classifier, path, clearsky_of(path), ratios, **chosen))
+            figures = sols[-1].tally.figures()
+            print(f"{sols[-1].sol}  cloud {figures['cloud_fraction']:.3f}  agreement {figures['agreement_iou'] or 0:.3f}",
+                  flush=True)
+    print_report(*seasons_report(sols, label), None, args.seasons_json)
+
+
+def gbm_season_sol(classifier, path, clearsky, ratios=True, **chosen):
+    """One season sol masked by the classifier inside the pipeline's polar bounds (default c), with
+    its counts against the published mask beside it (seasons.SeasonSol)."""
+    from mars_cloudmask_plugin.crop import prediction_area
+    from mars_cloudmask_plugin.mdgm import has_data
+    from mars_cloudmask_plugin.postfilter import global_mask
+    from mars_cloudmask_lab.seasons import PAPER_MASKS, SeasonSol, tally
+    sol, mdgm = load_sol(sol_name(path), path.parent / PAPER_MASKS, path, required=False)
+    area = prediction_area(mdgm.rgb, sol.ls, path=path)
+    rows, cols = area.slices
+    inside = has_data(mdgm.rgb[rows, cols])
+    probability = np.zeros(area.shape, np.float32)
+    probability[inside] = classifier.predict_proba(features(mdgm.rgb, ratios, clearsky, **chosen)[rows, cols][inside])[:, 1]
+    counts = tally(global_mask(probability, area, mdgm.rgb, 0.5), sol.data, sol.reference)
+    subphase = sol.name.split("_")[0]
+    return SeasonSol(sol.name, subphase, find_sol(path).mars_year, sol.ls, str(path), counts)
 
 
 if __name__ == "__main__":
