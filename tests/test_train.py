@@ -363,7 +363,7 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
     assert "more_stages" not in recipe and read_recipe(tmp_path / "base.json")["stages"] == [{"epochs": 3}, {"epochs": 4}]
 
 
-SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.7.0-w8
+SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.8.0-w8
 SHIPPED_SINGLE_RECIPE = "single_w8.json"                  # mars_cloudmask_unet_w8 0.5.0-w8
 WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "buffer", "epochs",
                       "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
