@@ -478,3 +478,12 @@ def test_a_summary_over_an_explicit_empty_list_of_days_names_no_days(monkeypatch
     config = train.TrainConfig(mdgm_dir="m", reference_dir="r", train_days=["P01_day01"], val_days=["P01_day15"])
     assert train.validation_summary(None, [], config, days=[])["days"] == []
     assert train.validation_summary(None, [], config)["days"] == ["P01_day15"]
+
+
+def test_the_weight_comparison_recipe_differs_from_the_shipped_reference_recipe_in_the_heads_label_share_only(repo_root):
+    """The card's "Consensus labels given more weight": 30% against the shipped 40%, nothing else."""
+    shipped = _stages(repo_root, SHIPPED_REFERENCE_RECIPE)
+    s30 = _stages(repo_root, "clearsky_w8_consensus_s30.json")
+    assert [_seen(s) for s in s30[:-1]] == [_seen(s) for s in shipped[:-1]]
+    assert (shipped[-1].weak_share, s30[-1].weak_share) == (0.4, 0.3)
+    assert {**_seen(s30[-1]), "weak_share": 0.4} == _seen(shipped[-1])
