@@ -244,8 +244,9 @@ def report_seasons(classifier, args, ratios, chosen, label):
         for path in find_mdgms(args.seasons):
             sols.append(gbm_season_sol(classifier, path, clearsky_of(path), ratios, **chosen))
             figures = sols[-1].tally.figures()
-            print(f"{sols[-1].sol}  cloud {figures['cloud_fraction']:.3f}  agreement {figures['agreement_iou'] or 0:.3f}",
-                  flush=True)
+            agreement = figures["agreement_iou"]      # None: no published mask for this sol
+            print(f"{sols[-1].sol}  cloud {figures['cloud_fraction']:.3f}  agreement "
+                  f"{'-' if agreement is None else f'{agreement:.3f}'}", flush=True)
     print_report(*seasons_report(sols, label), None, args.seasons_json)
 
 
