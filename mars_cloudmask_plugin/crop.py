@@ -63,7 +63,6 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels
     the clear-sky ones from `clearsky` (a clearsky.ClearSky), padded the same way; the seasonal ones
     from the area's Ls.
     """
-    from .bounds import subsolar_latitude
     from .inputs import LEGACY_INPUTS, RGB, build_channels
     rows, cols = padding_index(area, before, after_rows, after_cols)
     channels = tuple(channels or LEGACY_INPUTS["rgb+latitude" if latitude else "rgb"])
@@ -72,7 +71,7 @@ def pad_area(rgb, area, before, after_rows, after_cols, latitude=False, channels
     return build_channels(channels, take_padded(rgb, rows, cols), grid.latitude_of_row(rows).astype(np.float32),
                           None if clearsky is None else [take_padded(band, rows, cols)
                                                          for band in (clearsky.blue_red, clearsky.blue)],
-                          None if area.ls is None else subsolar_latitude(area.ls))
+                          area.ls)
 
 
 def padding_index(area, before, after_rows, after_cols):

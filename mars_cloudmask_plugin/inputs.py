@@ -7,6 +7,7 @@ valid-padding U-Net stays translation-equivariant and seamless tiling stays exac
 """
 import numpy as np
 
+from .bounds import subsolar_latitude
 from .errors import CloudmaskError
 
 # name -> the factor the model's first layer multiplies it by (the model normalises its own inputs)
@@ -17,6 +18,10 @@ CHANNELS = {
     # so colour, follows it through the year, where latitude alone ties what is learnt to the season
     # the labels come from (P01, Ls 132-140).
     "latitude_from_subsolar": 1 / 90.0,
+    # The sol's season as a point on a circle, sin and cos of its Ls (the same over the whole map):
+    # with it a colour head can learn what P01's labels teach at P01's Ls (132-140) and what the
+    # other seasons' consensus labels teach at theirs, instead of one compromise for every season.
+    "season_sin": 1.0, "season_cos": 1.0,
     "blue_red": 1.0,                                             # the map's blue / red
     "clearsky_blue_red": 1.0,                                    # the clear-sky reference's blue / red
     "clearsky_blue": 1 / 255.0,                                  # the clear-sky reference's blue
@@ -57,24 +62,28 @@ def needs_clearsky(names):
     return any(name in CLEARSKY_CHANNELS for name in names)
 
 
+SEASON_CHANNELS = ("latitude_from_subsolar", "season_sin", "season_cos")
+
+
 def needs_ls(names):
-    """The seasonal channel is measured from the sol's subsolar latitude, so it needs the sol's Ls."""
-    return "latitude_from_subsolar" in names
+    """The seasonal channels come from the sol's solar longitude (Ls)."""
+    return any(name in SEASON_CHANNELS for name in names)
 
 
 def scales(names):
     return [CHANNELS[name] for name in names]
 
 
-def build_channels(names, rgb, latitude, clearsky=None, subsolar_latitude=None):
+def build_channels(names, rgb, latitude, clearsky=None, ls=None):
     """(rows, cols, len(names)) float32 from padded arrays: `rgb` (rows, cols, 3), `latitude` per row
     (degrees) and `clearsky` [blue/red, blue] (NaN where the reference has too few sols: there the
-    map's own value stands in, so that pixel looks like its reference: excess 0); the sol's
-    `subsolar_latitude` (degrees, bounds.subsolar_latitude) for the seasonal channel."""
+    map's own value stands in, so that pixel looks like its reference: excess 0); the sol's `ls`
+    (degrees) for the seasonal channels."""
     if needs_clearsky(names) and clearsky is None:
         raise CloudmaskError(None, "this model needs a clear-sky reference")
-    if needs_ls(names) and subsolar_latitude is None:
-        raise CloudmaskError(None, "this model needs the sol's solar longitude (Ls) for its latitude_from_subsolar input")
+    if needs_ls(names) and ls is None:
+        seasonal = ", ".join(name for name in names if name in SEASON_CHANNELS)
+        raise CloudmaskError(None, f"this model needs the sol's solar longitude (Ls) for its {seasonal} input")
     out = np.empty(rgb.shape[:2] + (len(names),), np.float32)
     ratio = None
     for i, name in enumerate(names):
@@ -83,7 +92,9 @@ def build_channels(names, rgb, latitude, clearsky=None, subsolar_latitude=None):
         elif name == "latitude":
             out[..., i] = latitude[:, None]
         elif name == "latitude_from_subsolar":
-            out[..., i] = (latitude - np.float32(subsolar_latitude))[:, None]
+            out[..., i] = (latitude - np.float32(subsolar_latitude(ls)))[:, None]
+        elif name in ("season_sin", "season_cos"):
+            out[..., i] = (np.sin if name == "season_sin" else np.cos)(np.radians(ls))
         elif name in ("blue_red", "clearsky_blue_red", "blue_red_excess"):
             if ratio is None:
                 ratio = rgb[..., 2].astype(np.float32) / np.maximum(rgb[..., 0], 1).astype(np.float32)

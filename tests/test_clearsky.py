@@ -122,14 +122,27 @@ def test_latitude_from_subsolar_is_the_latitude_less_the_seasons_subsolar_latitu
     from mars_cloudmask_plugin.crop import Area, pad_area
     rgb = np.full((1, 2, 3), 100, np.uint8)
     names = ("red", "latitude", "latitude_from_subsolar")
-    out = build_channels(names, rgb, np.array([10.0], np.float32), subsolar_latitude=25.19)
-    assert out[0, :, 2].tolist() == pytest.approx([10.0 - 25.19] * 2)
+    out = build_channels(names, rgb, np.array([10.0], np.float32), ls=90.0)
+    assert out[0, :, 2].tolist() == pytest.approx([10.0 - 25.19] * 2)   # the sun over 25.19 N at Ls 90
     with pytest.raises(CloudmaskError, match=r"solar longitude \(Ls\)"):
         build_channels(names, rgb, np.array([10.0], np.float32))
     # pad_area takes the season from the area's Ls: at Ls 270 the sun stands over -25.19
     global_rgb = np.full((grid.HEIGHT, grid.WIDTH, 3), 100, np.uint8)
     padded = pad_area(global_rgb, Area(900, 902, 0, 3600, 0, 0, ls=270.0), 0, 0, 0, channels=names)
     assert padded[:, 0, 2] == pytest.approx(padded[:, 0, 1] + 25.19)
+
+
+def test_season_channels_place_the_sols_ls_on_a_circle_over_the_whole_map():
+    rgb = np.full((2, 3, 3), 100, np.uint8)
+    names = ("red", "season_sin", "season_cos")
+    out = build_channels(names, rgb, np.array([10.0, -60.0], np.float32), ls=135.0)
+    assert out[..., 1] == pytest.approx(np.full((2, 3), np.sqrt(0.5)))
+    assert out[..., 2] == pytest.approx(np.full((2, 3), -np.sqrt(0.5)))
+    # Ls 359 and Ls 1 are neighbours on the circle, though far apart as numbers
+    near_end, near_start = (build_channels(names, rgb, np.zeros(2, np.float32), ls=ls)[0, 0, 1:] for ls in (359.0, 1.0))
+    assert np.abs(near_end - near_start).max() < 0.04
+    with pytest.raises(CloudmaskError, match=r"solar longitude \(Ls\) for its season_sin, season_cos input"):
+        build_channels(names, rgb, np.zeros(2, np.float32))
 
 
 def test_a_colour_head_sees_only_its_inputs():
