@@ -41,6 +41,10 @@ class TrainConfig:
     loss: str = "bce+dice"
     flips: bool = True          # left-right, up-down, and both (= 180-degree rotation)
     colour_jitter: float = 0.05  # std of a per-band gain; 0 turns it off
+    # Each patch's season inputs (season_sin, season_cos) turned by a random Ls offset of up to this
+    # many degrees: the P01 training days lie 0.4-0.5 degrees of Ls apart, and a head that sees the
+    # exact Ls learns them day by day; 0 turns it off.
+    season_jitter: float = 0.0
     min_labelled: float = 0.05  # resample patches with less than this share of labelled pixels
     buffer: float = DEFAULT_BUFFER
     threshold: float = 0.5
@@ -189,7 +193,9 @@ def sample_patch(sol, patch, margin, rng, min_labelled):
     return x, y
 
 
-def augment(x, y, rng, flips, jitter):
+def augment(x, y, rng, flips, jitter, season=None):
+    """Flips, a per-band gain of std `jitter` on RGB, and with `season` ((sin index, cos index),
+    degrees) the season channels turned by a random Ls offset of up to that many degrees."""
     x = x.astype(np.float32)
     if flips:
         if rng.random() < 0.5:
@@ -198,18 +204,33 @@ def augment(x, y, rng, flips, jitter):
             x, y = x[::-1], y[::-1]
     if jitter:
         x[..., :3] = np.clip(x[..., :3] * (1.0 + rng.normal(0.0, jitter, 3)).astype(np.float32), 0, 255)
+    if season:
+        (i_sin, i_cos), degrees = season
+        turn = np.radians(rng.uniform(-degrees, degrees))
+        sin, cos = x[..., i_sin].copy(), x[..., i_cos].copy()       # sin(a + d), cos(a + d)
+        x[..., i_sin] = sin * np.cos(turn) + cos * np.sin(turn)
+        x[..., i_cos] = cos * np.cos(turn) - sin * np.sin(turn)
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def season_augmentation(config):
+    """augment's `season` argument for `config`: None without season inputs or season_jitter."""
+    names = list(channels_of(config))
+    if not config.season_jitter or "season_sin" not in names:
+        return None
+    return (names.index("season_sin"), names.index("season_cos")), config.season_jitter
 
 
 def make_batch(sols, config, margin, rng, weak=()):
     """A batch of augmented patches; with `weak` sols, each patch comes from one of them with
     probability config.weak_share (no extra random draws without them, so older runs replay)."""
     xs, ys = [], []
+    season = season_augmentation(config)
     for _ in range(config.batch):
         pool = weak if weak and rng.random() < config.weak_share else sols
         sol = pool[int(rng.integers(len(pool)))]
         x, y = sample_patch(sol, config.patch, margin, rng, config.min_labelled)
-        x, y = augment(x, y, rng, config.flips, config.colour_jitter)
+        x, y = augment(x, y, rng, config.flips, config.colour_jitter, season)
         xs.append(x)
         ys.append(y)
     return np.stack(xs), np.stack(ys)

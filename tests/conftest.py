@@ -95,6 +95,16 @@ def tiny_seasonal_head_model_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_season_head_model_path(tmp_path_factory):
+    """The shape of the season-aware reference model (clearsky_w8_consensus.json since 0.9.0-w8),
+    tiny: the excess inputs and the sol's season (sin and cos of its Ls), the colour head seeing all."""
+    from mars_cloudmask_plugin.inputs import EXCESS_INPUTS
+    inputs = EXCESS_INPUTS + ("season_sin", "season_cos")
+    return _tiny_head_model(tmp_path_factory.mktemp("season_model"), "tiny-season-head", inputs,
+                            {"boxes": [5, 15], "units": [4]})
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
     from mars_cloudmask_plugin.model import load_model
     return load_model(tiny_model_path)

@@ -170,7 +170,7 @@ def clearsky_model_path(tiny_clearsky_model_path):
 
 
 @pytest.mark.parametrize("fixture", ["clearsky_model_path", "tiny_excess_head_model_path",
-                                     "tiny_seasonal_head_model_path"])
+                                     "tiny_seasonal_head_model_path", "tiny_season_head_model_path"])
 def test_seamless_tiling_stays_exact_with_the_reference_inputs(subphase, tmp_path, request, fixture):
     from mars_cloudmask_plugin.model import load_model
     from mars_cloudmask_plugin.pipeline import make_cloudmask

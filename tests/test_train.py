@@ -111,6 +111,31 @@ def test_augmentation_flips_input_and_target_together():
     assert corners == {0, 4, 20, 24}       # identity, left-right, up-down, 180-degree rotation
 
 
+def test_season_jitter_turns_a_patchs_season_by_at_most_its_degrees_and_keeps_it_on_the_circle():
+    from mars_cloudmask_lab.train import TrainConfig, augment, season_augmentation
+    from mars_cloudmask_plugin.inputs import build_channels
+    names = ["red", "green", "blue", "season_sin", "season_cos"]
+    config = TrainConfig(mdgm_dir="m", reference_dir="r", train_days=[], val_days=[], inputs=names, season_jitter=8.0)
+    season = season_augmentation(config)
+    assert season == ((3, 4), 8.0)
+    x = build_channels(names, np.full((4, 4, 3), 100, np.uint8), np.zeros(4, np.float32), ls=135.0)
+    y = np.zeros((4, 4, 2), np.float32)
+    rng = np.random.default_rng(0)
+    seen = []
+    for _ in range(200):
+        xa, _ = augment(x, y, rng, flips=False, jitter=0, season=season)
+        assert np.ptp(xa[..., 3]) == 0 and np.ptp(xa[..., 4]) == 0          # one season per patch
+        np.testing.assert_allclose(xa[..., 3] ** 2 + xa[..., 4] ** 2, 1, atol=1e-5)
+        np.testing.assert_array_equal(xa[..., :3], x[..., :3])
+        seen.append(np.degrees(np.arctan2(xa[0, 0, 3], xa[0, 0, 4])))
+    assert 127 <= min(seen) < 129 and 141 < max(seen) <= 143                   # Ls 135 +- 8
+    # without season inputs or without the setting, no turn (and no random draw: older runs replay)
+    assert season_augmentation(TrainConfig(mdgm_dir="m", reference_dir="r", train_days=[], val_days=[],
+                                           inputs=names)) is None
+    assert season_augmentation(TrainConfig(mdgm_dir="m", reference_dir="r", train_days=[], val_days=[],
+                                           inputs=names[:3], season_jitter=8.0)) is None
+
+
 def test_batchnorm_recalibration_makes_inference_match_the_calibration_batch():
     import keras
     from mars_cloudmask_lab.train import recalibrate_batchnorm
@@ -365,8 +390,8 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
 
 SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.8.0-w8
 SHIPPED_SINGLE_RECIPE = "single_w8.json"                  # mars_cloudmask_unet_w8 0.5.0-w8
-WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "buffer", "epochs",
-                      "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
+WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "season_jitter", "buffer",
+                      "epochs", "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
                       "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "consensus_sols", "train_days",
                       "val_days", "min_labelled", "inputs", "colour_head", "head_patches", "head_pixels_per_patch",
                       "head_epochs", "head_dropout", "head_weight_decay")
