@@ -388,7 +388,7 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
     assert "more_stages" not in recipe and read_recipe(tmp_path / "base.json")["stages"] == [{"epochs": 3}, {"epochs": 4}]
 
 
-SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.8.0-w8
+SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.9.0-w8
 SHIPPED_SINGLE_RECIPE = "single_w8.json"                  # mars_cloudmask_unet_w8 0.5.0-w8
 WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "season_jitter", "buffer",
                       "epochs", "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
@@ -404,7 +404,11 @@ def _stages(repo_root, recipe):
 
 
 def _seen(stage):
-    return {key: getattr(stage, key) for key in WHAT_TRAINING_SEES}
+    from mars_cloudmask_lab.train import season_augmentation
+    seen = {key: getattr(stage, key) for key in WHAT_TRAINING_SEES}
+    if season_augmentation(stage) is None:      # the jitter turns season inputs only: without them it does nothing
+        seen["season_jitter"] = 0.0
+    return seen
 
 
 def test_the_single_map_recipe_trains_the_unet_then_fits_a_head_on_the_map_and_latitude(repo_root):
@@ -505,10 +509,25 @@ def test_a_summary_over_an_explicit_empty_list_of_days_names_no_days(monkeypatch
     assert train.validation_summary(None, [], config)["days"] == ["P01_day15"]
 
 
-def test_the_weight_comparison_recipe_differs_from_the_shipped_reference_recipe_in_the_heads_label_share_only(repo_root):
-    """The card's "Consensus labels given more weight": 30% against the shipped 40%, nothing else."""
-    shipped = _stages(repo_root, SHIPPED_REFERENCE_RECIPE)
+def test_the_weight_comparison_recipe_differs_from_the_0_8_0_reference_recipe_in_the_heads_label_share_only(
+        repo_root):
+    """The card's "Consensus labels given more weight": 30% against 0.8.0-w8's 40%, nothing else."""
+    previous = _stages(repo_root, "clearsky_w8_consensus_no_season.json")
     s30 = _stages(repo_root, "clearsky_w8_consensus_s30.json")
-    assert [_seen(s) for s in s30[:-1]] == [_seen(s) for s in shipped[:-1]]
-    assert (shipped[-1].weak_share, s30[-1].weak_share) == (0.4, 0.3)
-    assert {**_seen(s30[-1]), "weak_share": 0.4} == _seen(shipped[-1])
+    assert [_seen(s) for s in s30[:-1]] == [_seen(s) for s in previous[:-1]]
+    assert (previous[-1].weak_share, s30[-1].weak_share) == (0.4, 0.3)
+    assert {**_seen(s30[-1]), "weak_share": 0.4} == _seen(previous[-1])
+
+
+def test_the_shipped_reference_recipe_sees_the_season_jittered_and_its_comparisons_differ_in_that_only(repo_root):
+    """The card's "The season as an input": 0.8.0-w8's recipe without the season inputs, and the
+    recipe with them but the exact Ls, each differ from the shipped recipe's head in that alone."""
+    shipped = _stages(repo_root, SHIPPED_REFERENCE_RECIPE)
+    head = shipped[-1]
+    assert head.inputs[-2:] == ["season_sin", "season_cos"] and head.season_jitter == 8.0
+    assert not any("season_sin" in s.inputs for s in shipped[:-1])       # the U-Net stages never see it
+    no_season = _stages(repo_root, "clearsky_w8_consensus_no_season.json")
+    exact = _stages(repo_root, "clearsky_w8_consensus_season.json")
+    assert [_seen(s) for s in no_season[:-1]] == [_seen(s) for s in exact[:-1]] == [_seen(s) for s in shipped[:-1]]
+    assert {**_seen(no_season[-1]), "inputs": head.inputs, "season_jitter": 8.0} == _seen(head)
+    assert {**_seen(exact[-1]), "season_jitter": 8.0} == _seen(head)
