@@ -45,6 +45,10 @@ class TrainConfig:
     # many degrees: the P01 training days lie 0.4-0.5 degrees of Ls apart, and a head that sees the
     # exact Ls learns them day by day; 0 turns it off.
     season_jitter: float = 0.0
+    # The same for the weak dust-season patches alone (180: any season), where it differs: their
+    # labels are clear pixels only, so a head that knows their season can learn "the dust season is
+    # clear" instead of what clear looks like. 0: season_jitter applies to them too.
+    weak_season_jitter: float = 0.0
     min_labelled: float = 0.05  # resample patches with less than this share of labelled pixels
     buffer: float = DEFAULT_BUFFER
     threshold: float = 0.5
@@ -96,6 +100,7 @@ class TrainingSol:
     padded: np.ndarray    # uint8 RGB of the prediction area padded by the margin
     label: np.ndarray     # float32 1 cloud / 0 clear, area shape
     weight: np.ndarray    # float32 1 scored / 0 ignored, area shape
+    clear_only: bool = False   # a weak-label sol: only its clear pixels are scored
 
 
 def labels_for(mdgm, reference, clear_only=False, agree_with=None):
@@ -176,7 +181,7 @@ def _training_sol(config, mdgm_file, mask_file, margin, clear_only=False, clears
     area = prediction_area(mdgm.rgb, sol.ls, config.buffer, mdgm.path)
     clearsky = clearsky_of(mdgm.path) if clearsky_of else None
     padded = pad_area(mdgm.rgb, area, margin, margin, margin, channels=channels_of(config), clearsky=clearsky)
-    return TrainingSol(sol.name, padded, label[area.slices], weight[area.slices])
+    return TrainingSol(sol.name, padded, label[area.slices], weight[area.slices], clear_only)
 
 
 def sample_patch(sol, patch, margin, rng, min_labelled):
@@ -213,24 +218,25 @@ def augment(x, y, rng, flips, jitter, season=None):
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
 
-def season_augmentation(config):
-    """augment's `season` argument for `config`: None without season inputs or season_jitter."""
+def season_augmentation(config, weak=False):
+    """augment's `season` argument for `config` (for a weak-label patch with `weak`): None without
+    season inputs or jitter."""
     names = list(channels_of(config))
-    if not config.season_jitter or "season_sin" not in names:
+    degrees = (weak and config.weak_season_jitter) or config.season_jitter
+    if not degrees or "season_sin" not in names:
         return None
-    return (names.index("season_sin"), names.index("season_cos")), config.season_jitter
+    return (names.index("season_sin"), names.index("season_cos")), degrees
 
 
 def make_batch(sols, config, margin, rng, weak=()):
     """A batch of augmented patches; with `weak` sols, each patch comes from one of them with
     probability config.weak_share (no extra random draws without them, so older runs replay)."""
     xs, ys = [], []
-    season = season_augmentation(config)
     for _ in range(config.batch):
         pool = weak if weak and rng.random() < config.weak_share else sols
         sol = pool[int(rng.integers(len(pool)))]
         x, y = sample_patch(sol, config.patch, margin, rng, config.min_labelled)
-        x, y = augment(x, y, rng, config.flips, config.colour_jitter, season)
+        x, y = augment(x, y, rng, config.flips, config.colour_jitter, season_augmentation(config, weak=sol.clear_only))
         xs.append(x)
         ys.append(y)
     return np.stack(xs), np.stack(ys)

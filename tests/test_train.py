@@ -134,6 +134,32 @@ def test_season_jitter_turns_a_patchs_season_by_at_most_its_degrees_and_keeps_it
                                            inputs=names)) is None
     assert season_augmentation(TrainConfig(mdgm_dir="m", reference_dir="r", train_days=[], val_days=[],
                                            inputs=names[:3], season_jitter=8.0)) is None
+    # the weak dust-season patches can be given any season instead
+    blind = TrainConfig(mdgm_dir="m", reference_dir="r", train_days=[], val_days=[], inputs=names, season_jitter=8.0,
+                        weak_season_jitter=180.0)
+    assert (season_augmentation(blind), season_augmentation(blind, weak=True)) == (((3, 4), 8.0), ((3, 4), 180.0))
+    assert season_augmentation(config, weak=True) == ((3, 4), 8.0)
+
+
+def test_weak_season_jitter_gives_the_clear_only_patches_any_season_and_the_others_theirs():
+    from mars_cloudmask_lab.train import TrainConfig, TrainingSol, make_batch
+    from mars_cloudmask_plugin.inputs import build_channels
+    names = ["red", "green", "blue", "season_sin", "season_cos"]
+
+    def sol(ls, clear_only):
+        padded = build_channels(names, np.full((8, 8, 3), 100, np.uint8), np.zeros(8, np.float32), ls=ls)
+        return TrainingSol(f"Ls{ls}", padded, np.zeros((4, 4), np.float32), np.ones((4, 4), np.float32), clear_only)
+
+    def seasons(weak_share):
+        config = TrainConfig(mdgm_dir="m", reference_dir="r", train_days=[], val_days=[], inputs=names, patch=8,
+                             batch=50, season_jitter=8.0, weak_season_jitter=180.0, weak_share=weak_share)
+        x, _ = make_batch([sol(135.0, False)], config, 2, np.random.default_rng(0), weak=[sol(220.0, True)])
+        return np.degrees(np.arctan2(x[:, 0, 0, 3], x[:, 0, 0, 4])) % 360
+
+    labelled = seasons(0.0)
+    assert labelled.min() >= 127 and labelled.max() <= 143
+    weak = seasons(1.0)
+    assert np.ptp(weak) > 270                                   # anywhere on the circle
 
 
 def test_batchnorm_recalibration_makes_inference_match_the_calibration_batch():
@@ -390,7 +416,8 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
 
 SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.9.0-w8
 SHIPPED_SINGLE_RECIPE = "single_w8.json"                  # mars_cloudmask_unet_w8 0.5.0-w8
-WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "season_jitter", "buffer",
+WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "season_jitter",
+                      "weak_season_jitter", "buffer",
                       "epochs", "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
                       "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "consensus_sols", "train_days",
                       "val_days", "min_labelled", "inputs", "colour_head", "head_patches", "head_pixels_per_patch",
@@ -406,8 +433,8 @@ def _stages(repo_root, recipe):
 def _seen(stage):
     from mars_cloudmask_lab.train import season_augmentation
     seen = {key: getattr(stage, key) for key in WHAT_TRAINING_SEES}
-    if season_augmentation(stage) is None:      # the jitter turns season inputs only: without them it does nothing
-        seen["season_jitter"] = 0.0
+    if season_augmentation(stage) is season_augmentation(stage, weak=True) is None:
+        seen["season_jitter"] = seen["weak_season_jitter"] = 0.0    # they turn season inputs only
     return seen
 
 
