@@ -547,14 +547,21 @@ def test_the_weight_comparison_recipe_differs_from_the_0_8_0_reference_recipe_in
 
 
 def test_the_shipped_reference_recipe_sees_the_season_jittered_and_its_comparisons_differ_in_that_only(repo_root):
-    """The card's "The season as an input": 0.8.0-w8's recipe without the season inputs, and the
-    recipe with them but the exact Ls, each differ from the shipped recipe's head in that alone."""
+    """The card's "The season as an input": 0.8.0-w8's recipe without the season inputs, the one with
+    the exact Ls, and the one whose weak patches keep their season each differ from the shipped
+    recipe's head in that alone."""
     shipped = _stages(repo_root, SHIPPED_REFERENCE_RECIPE)
     head = shipped[-1]
-    assert head.inputs[-2:] == ["season_sin", "season_cos"] and head.season_jitter == 8.0
+    assert head.inputs[-2:] == ["season_sin", "season_cos"]
+    assert (head.season_jitter, head.weak_season_jitter) == (8.0, 180.0)
     assert not any("season_sin" in s.inputs for s in shipped[:-1])       # the U-Net stages never see it
     no_season = _stages(repo_root, "clearsky_w8_consensus_no_season.json")
     exact = _stages(repo_root, "clearsky_w8_consensus_season.json")
-    assert [_seen(s) for s in no_season[:-1]] == [_seen(s) for s in exact[:-1]] == [_seen(s) for s in shipped[:-1]]
-    assert {**_seen(no_season[-1]), "inputs": head.inputs, "season_jitter": 8.0} == _seen(head)
-    assert {**_seen(exact[-1]), "season_jitter": 8.0} == _seen(head)
+    weak_season = _stages(repo_root, "clearsky_w8_consensus_weak_season.json")
+    assert all([_seen(s) for s in other[:-1]] == [_seen(s) for s in shipped[:-1]]
+               for other in (no_season, exact, weak_season))
+    jitters = {"season_jitter": 8.0, "weak_season_jitter": 180.0}
+    assert {**_seen(no_season[-1]), "inputs": head.inputs, **jitters} == _seen(head)
+    assert {**_seen(exact[-1]), **jitters} == _seen(head)
+    assert {**_seen(weak_season[-1]), "weak_season_jitter": 180.0} == _seen(head)
+    assert weak_season[-1].weak_season_jitter == 0.0 and exact[-1].season_jitter == 0.0
