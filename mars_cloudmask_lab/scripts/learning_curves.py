@@ -53,7 +53,8 @@ HEAD_FITS = (("32-16 units\n1.6M px", 0.8079), ("64-32\n3.2M px", 0.8235), ("128
              ("no latitude,\nwhole recipe\nfrom random\n(0.6.0-w8)", 0.8307),
              ("latitude and\nconsensus\nlabels, whole\nrecipe (0.7.0-w8)", 0.8375),
              ("the same,\nrun again\n(runs/consensus_fresh_0114)", 0.8411),
-             ("the same,\nweak and\nconsensus in\n40% of patches\n(0.8.0-w8)", 0.8342))
+             ("the same,\nweak and\nconsensus in\n40% of patches\n(0.8.0-w8)", 0.8342),
+             ("the same,\nthe head sees\nthe season\n(0.9.0-w8)", 0.8415))
 LINES = ((0.792, "single-map U-Net 0.3.1-w8"), (0.840, "gradient boosting + reference"),
          (0.850, "the must: 0.840 + 0.01"))
 
