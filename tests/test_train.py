@@ -417,11 +417,11 @@ def test_a_recipe_extends_another_and_runs_its_more_stages_after_the_inherited_o
 SHIPPED_REFERENCE_RECIPE = "clearsky_w8_consensus.json"   # mars_cloudmask_unet_clearsky 0.9.0-w8
 SHIPPED_SINGLE_RECIPE = "single_w8.json"                  # mars_cloudmask_unet_w8 0.5.0-w8
 WHAT_TRAINING_SEES = ("width", "depth", "patch", "batch", "loss", "flips", "colour_jitter", "season_jitter",
-                      "weak_season_jitter", "buffer",
-                      "epochs", "steps_per_epoch", "learning_rate", "seed", "freeze_batchnorm", "recalibration_batches",
-                      "bn_momentum", "choose_threshold", "weak_sols", "weak_share", "consensus_sols", "train_days",
-                      "val_days", "min_labelled", "inputs", "colour_head", "head_patches", "head_pixels_per_patch",
-                      "head_epochs", "head_dropout", "head_weight_decay")
+                      "weak_season_jitter", "buffer", "epochs", "steps_per_epoch", "learning_rate", "seed",
+                      "freeze_batchnorm", "recalibration_batches", "bn_momentum", "choose_threshold", "weak_sols",
+                      "weak_share", "consensus_sols", "train_days", "val_days", "min_labelled", "inputs",
+                      "clearsky_percentile", "clearsky_min_sols", "colour_head", "head_patches",
+                      "head_pixels_per_patch", "head_epochs", "head_dropout", "head_weight_decay")
 
 
 def _stages(repo_root, recipe):
