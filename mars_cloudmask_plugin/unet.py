@@ -25,10 +25,21 @@ def head_features(keras_model):
     return int(keras_model.get_layer(HEAD_INPUT).output.shape[-1]) if HEAD_INPUT in names else 0
 
 
+def networks(keras_model):
+    """The U-Nets a model file runs: the model itself, or the members an ensemble averages."""
+    members = [layer for layer in keras_model.layers if hasattr(layer, "layers")]
+    return members or [keras_model]
+
+
 def head_channels(keras_model):
-    """Channels a colour head holds per pixel at full resolution (its features and units); 0 without one."""
-    features = head_features(keras_model)
-    return features and features + sum(int(layer.filters) for layer in head_layers(keras_model)[:-1])
+    """Channels colour heads hold per pixel at full resolution (their features and units; every
+    member's in an ensemble); 0 without one."""
+    return sum(_one_head_channels(network) for network in networks(keras_model))
+
+
+def _one_head_channels(network):
+    features = head_features(network)
+    return features and features + sum(int(layer.filters) for layer in head_layers(network)[:-1])
 
 
 def margin(depth=4):

@@ -565,3 +565,25 @@ def test_the_shipped_reference_recipe_sees_the_season_jittered_and_its_compariso
     assert {**_seen(exact[-1]), **jitters} == _seen(head)
     assert {**_seen(weak_season[-1]), "weak_season_jitter": 180.0} == _seen(head)
     assert weak_season[-1].weak_season_jitter == 0.0 and exact[-1].season_jitter == 0.0
+
+
+def test_an_ensemble_of_two_runs_chooses_its_threshold_on_their_training_sols_and_scores_their_validation_sols(
+        tmp_path, archive):
+    from mars_cloudmask_lab.ensemble import make_ensemble
+    from mars_cloudmask_lab.train import TrainConfig, evaluate_sols, train
+    from mars_cloudmask_plugin.model import load_model, read_metadata
+    mdgm_dir, ref_dir = archive
+    runs = [train(TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
+                              val_days=["P01_day03"], width=width, patch=220, batch=2, steps_per_epoch=2, epochs=1,
+                              seed=seed, recalibration_batches=2), tmp_path / f"run{seed}", log=lambda line: None)
+            for width, seed in ((2, 5), (4, 6))]
+    out = make_ensemble(runs, tmp_path / "ensemble.keras", tmp_path / "ensemble_run", "tiny-ensemble", "test",
+                        log=lambda line: None)
+    meta = read_metadata(out)
+    sweep = list(csv.DictReader(open(tmp_path / "ensemble_run" / "threshold.csv")))
+    assert meta["threshold"] == float(max(sweep, key=lambda r: float(r["iou"]))["threshold"])
+    assert meta["validation"]["days"] == ["P01_day03"] and meta["training_days"] == ["P01_day01", "P01_day02"]
+    assert [m["width"] for m in meta["members"]] == [2, 4] and meta["width"] == 6
+    ensemble = load_model(out)
+    _, pooled = evaluate_sols(ensemble, [mdgm_dir / "P01_day03_zequat.jpg"], str(ref_dir), meta["validation"]["buffer"])
+    assert meta["validation"]["pooled"]["iou"] == pytest.approx(pooled.metrics()["iou"])
