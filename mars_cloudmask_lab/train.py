@@ -7,7 +7,7 @@ final.keras (weights + metadata, what `--export` copies into models/).
 import csv
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +73,12 @@ class TrainConfig:
     # Stages run one after another by one command, each starting from the previous stage's weights:
     # a list of overrides of the settings above (e.g. {"epochs": 20, "learning_rate": 3e-4}).
     stages: list = field(default_factory=list)
+    # Added to every stage's seed: another run of the same staged recipe (an ensemble's second member).
+    seed_offset: int = 0
+    # An ensemble: the settings of each member (a whole recipe each, read by commands.train.read_recipe),
+    # trained one after another into run_dir/member1, member2 ... on this config's sols, then joined
+    # by ensemble.make_ensemble (the mean of their probabilities, its threshold on the training sols).
+    members: list = field(default_factory=list)
     bn_momentum: float = 0.9        # BatchNorm running statistics must keep up with few, small batches
     recalibration_batches: int = 50  # exact population statistics before export (see recalibrate_batchnorm)
     init_from: str = ""             # a model file whose weights start the run (fine-tuning); "" = random
@@ -457,8 +463,36 @@ def stage_configs(config):
                      | {key for stage in config.stages for key in stage if key in ("stages", "init_from")})
     if unknown:
         raise CloudmaskError(None, f"recipe stages cannot set {', '.join(unknown)}")
-    base = {**asdict(config), "stages": []}
-    return [TrainConfig(**{**base, **stage}) for stage in config.stages]
+    base = {**asdict(config), "stages": [], "seed_offset": 0}
+    return [TrainConfig(**{**base, **stage, "seed": stage.get("seed", config.seed) + config.seed_offset})
+            for stage in config.stages]
+
+
+# What an ensemble's members take from the ensemble's own config: one set of sols for all of them.
+MEMBER_SOLS = ("mdgm_dir", "reference_dir", "train_days", "val_days")
+
+
+def member_configs(config):
+    """The TrainConfig of each member of an ensemble recipe, on the ensemble's sols."""
+    return [TrainConfig(**{**member, **{key: getattr(config, key) for key in MEMBER_SOLS}})
+            for member in config.members]
+
+
+def train_ensemble(config, run_dir, resume=False, log=print):
+    """Train every member of an ensemble recipe into run_dir/memberK (each resumable; a finished
+    member is kept on --resume), then join them into run_dir/final.keras."""
+    from .ensemble import make_ensemble
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    finals = []
+    for k, member in enumerate(member_configs(config), start=1):
+        final = run_dir / f"member{k}" / "final.keras"
+        if not (resume and final.exists()):
+            log(f"member {k} of {len(config.members)}: {member.name} {member.version}, width {member.width}")
+            train(member, final.parent, resume=resume, log=log)
+        finals.append(final)
+    return make_ensemble(finals, run_dir / "final.keras", run_dir, config.name, config.version, log)
 
 
 def train_stages(config, run_dir, resume=False, log=print):
@@ -494,8 +528,12 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
     """Train (or resume) a run; returns the path of the run's final model. A config with `stages`
     runs them all (train_stages). Clear-sky references are cached in `clearsky_dir` (default
     run_dir/clearsky)."""
+    if config.members:
+        return train_ensemble(config, run_dir, resume, log)
     if config.stages:
         return train_stages(config, run_dir, resume, log)
+    if config.seed_offset:
+        config = replace(config, seed=config.seed + config.seed_offset, seed_offset=0)
     import keras
     from .losses import LOSSES
     from mars_cloudmask_plugin.inputs import needs_clearsky

@@ -1,7 +1,7 @@
 """`mars-cloudmask`: cloud masks from MARCI MDGMs on the command line.
 
 Each subcommand of the core lives in mars_cloudmask_plugin/commands/<name>.py with
-`register(subparsers)`. The lab's subcommands (train, evaluate, seasons, benchmark) register
+`register(subparsers)`. The lab's subcommands (train, ensemble, evaluate, seasons, benchmark) register
 themselves through the entry-point group `mars_cloudmask.commands` (pyproject.toml), so the core
 never imports the lab and works without it. Errors a user can act on print one line and exit 1;
 nothing prints a traceback for bad input.

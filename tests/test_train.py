@@ -1,6 +1,7 @@
 """Training: the masked loss ignores unlabelled pixels; a tiny run lowers its loss, logs, resumes."""
 import csv
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -309,13 +310,13 @@ def test_weak_label_sols_fill_their_share_of_the_patches_and_are_named_in_the_mo
 
 def test_committed_training_configs_load_and_never_train_on_the_validation_sols(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
-    from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    from mars_cloudmask_lab.train import TrainConfig, member_configs, stage_configs
     from mars_cloudmask_plugin.model import read_metadata
     from mars_cloudmask_plugin.unet import is_valid_input_size
     configs = sorted((repo_root / "mars_cloudmask_lab" / "recipes").glob("*.json"))
     assert configs
-    for path in configs:
-        config = TrainConfig(**read_recipe(path))
+    recipes = [TrainConfig(**read_recipe(path)) for path in configs]
+    for path, config in [(path, c) for path, recipe in zip(configs, recipes) for c in [recipe, *member_configs(recipe)]]:
         assert all(stage.train_days == config.train_days for stage in stage_configs(config)), path.name
         assert is_valid_input_size(config.patch, config.depth), path.name
         assert not set(config.train_days) & set(config.val_days), path.name
@@ -567,23 +568,42 @@ def test_the_shipped_reference_recipe_sees_the_season_jittered_and_its_compariso
     assert weak_season[-1].weak_season_jitter == 0.0 and exact[-1].season_jitter == 0.0
 
 
-def test_an_ensemble_of_two_runs_chooses_its_threshold_on_their_training_sols_and_scores_their_validation_sols(
+def test_an_ensemble_recipe_trains_each_member_then_joins_them_with_a_threshold_from_the_training_sols(
         tmp_path, archive):
-    from mars_cloudmask_lab.ensemble import make_ensemble
     from mars_cloudmask_lab.train import TrainConfig, evaluate_sols, train
     from mars_cloudmask_plugin.model import load_model, read_metadata
     mdgm_dir, ref_dir = archive
-    runs = [train(TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
-                              val_days=["P01_day03"], width=width, patch=220, batch=2, steps_per_epoch=2, epochs=1,
-                              seed=seed, recalibration_batches=2), tmp_path / f"run{seed}", log=lambda line: None)
-            for width, seed in ((2, 5), (4, 6))]
-    out = make_ensemble(runs, tmp_path / "ensemble.keras", tmp_path / "ensemble_run", "tiny-ensemble", "test",
-                        log=lambda line: None)
+    tiny = dict(patch=220, batch=2, steps_per_epoch=2, epochs=1, recalibration_batches=2)
+    config = TrainConfig(mdgm_dir=str(mdgm_dir), reference_dir=str(ref_dir), train_days=["P01_day01", "P01_day02"],
+                         val_days=["P01_day03"], name="tiny-ensemble", version="test",
+                         members=[dict(tiny, width=2, seed=5), dict(tiny, width=4, seed=5, seed_offset=1)])
+    lines = []
+    out = train(config, tmp_path / "run", log=lines.append)
+    assert out == tmp_path / "run" / "final.keras" and [line for line in lines if line.startswith("member")] == [
+        "member 1 of 2: mars_cloudmask_unet dev, width 2", "member 2 of 2: mars_cloudmask_unet dev, width 4"]
     meta = read_metadata(out)
-    sweep = list(csv.DictReader(open(tmp_path / "ensemble_run" / "threshold.csv")))
+    sweep = list(csv.DictReader(open(tmp_path / "run" / "threshold.csv")))
     assert meta["threshold"] == float(max(sweep, key=lambda r: float(r["iou"]))["threshold"])
     assert meta["validation"]["days"] == ["P01_day03"] and meta["training_days"] == ["P01_day01", "P01_day02"]
     assert [m["width"] for m in meta["members"]] == [2, 4] and meta["width"] == 6
-    ensemble = load_model(out)
-    _, pooled = evaluate_sols(ensemble, [mdgm_dir / "P01_day03_zequat.jpg"], str(ref_dir), meta["validation"]["buffer"])
+    assert read_metadata(tmp_path / "run" / "member2" / "final.keras")["seed"] == 6          # seed + seed_offset
+    _, pooled = evaluate_sols(load_model(out), [mdgm_dir / "P01_day03_zequat.jpg"], str(ref_dir),
+                              meta["validation"]["buffer"])
     assert meta["validation"]["pooled"]["iou"] == pytest.approx(pooled.metrics()["iou"])
+    lines.clear()
+    train(config, tmp_path / "run", resume=True, log=lines.append)                    # finished members are kept
+    assert not [line for line in lines if line.startswith("member")]
+
+
+def test_the_ensemble_recipe_runs_the_shipped_reference_recipe_twice_and_at_width_16(repo_root):
+    from mars_cloudmask_lab.commands.train import read_recipe
+    from mars_cloudmask_lab.train import TrainConfig, member_configs, stage_configs
+    recipes = repo_root / "mars_cloudmask_lab" / "recipes"
+    shipped = TrainConfig(**read_recipe(recipes / "clearsky_w8_consensus.json"))
+    members = member_configs(TrainConfig(**read_recipe(recipes / "clearsky_ensemble.json")))
+    assert [m.width for m in members] == [8, 8, 16]
+    assert [[s.seed for s in stage_configs(m)] for m in members[:2]] == [[0, 1, 2, 6], [10, 11, 12, 16]]
+    for member in members:
+        assert [replace(s, seed=0, width=8, name="", version="", notes=[]) for s in stage_configs(member)] == [
+            replace(s, seed=0, width=8, name="", version="", notes=[]) for s in stage_configs(shipped)]
+        assert member.colour_jitter == 0 and all(s.colour_jitter == 0 for s in stage_configs(member))

@@ -1,4 +1,4 @@
-"""The lab's CLI subcommands (train, evaluate, seasons, benchmark). Each registers itself into
+"""The lab's CLI subcommands (train, ensemble, evaluate, seasons, benchmark). Each registers itself into
 `mars-cloudmask` through the entry-point group `mars_cloudmask.commands` (pyproject.toml)."""
 import sys
 

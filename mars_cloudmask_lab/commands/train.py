@@ -51,7 +51,20 @@ def read_recipe(path):
     more = values.pop("more_stages", [])
     if more:
         values["stages"] = list(values.get("stages", inherited.get("stages", []))) + list(more)
+    # "members": an ensemble; each member is the recipe it names (relative to this file) with its overrides
+    if "members" in values:
+        values["members"] = [_member_settings(path, member) for member in values["members"]]
     return {**inherited, **values}
+
+
+def _member_settings(ensemble_path, member):
+    if not isinstance(member, dict) or "recipe" not in member:
+        raise CloudmaskError(ensemble_path, f"an ensemble member must name its recipe ({{\"recipe\": FILE, ...}}), "
+                                            f"not {member!r}")
+    overrides = {k: v for k, v in member.items() if k != "recipe"}
+    settings = {**read_recipe(ensemble_path.parent / member["recipe"]), **overrides}
+    settings.pop("members", None)
+    return settings
 
 
 def config_from_args(args):

@@ -225,7 +225,8 @@ def run(args, clearsky):
                   f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  coverage {m['coverage']:.3f}")
     for method, c in totals.items():
         m = c.metrics()
-        print(f"pooled     {method:40s} IoU {m['iou']:.3f}  F1 {m['f1']:.3f}  "
+        # four decimals pooled: the targets are 0.01 apart and the network's figures are printed so
+        print(f"pooled     {method:40s} IoU {m['iou']:.4f}  F1 {m['f1']:.4f}  "
               f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  coverage {m['coverage']:.3f}")
     if args.seasons:
         report_seasons(classifier, args, ratios, chosen, gbm_label)
