@@ -53,7 +53,7 @@ def ensemble_metadata(keras_model, members, name, version, threshold):
     meta["architecture"] = (f"the mean of {len(members)} networks' probabilities (width: theirs added up, which "
                             f"is what sets the engine's tile memory): " + "; ".join(
                                 f"{m.label} (width {m.metadata['width']}, {m.metadata['architecture']})" for m in members))
-    meta["members"] = [{"name": m.name, "version": m.version, "width": m.metadata["width"], "file": m.path.name,
+    meta["members"] = [{"name": m.name, "version": m.version, "width": m.metadata["width"], "file": _shown(m.path),
                         "threshold": m.threshold, "validation": _pooled(m.metadata.get("validation")),
                         "training_seconds": m.metadata.get("training_seconds")} for m in members]
     meta["training_seconds"] = round(sum(float(m.metadata.get("training_seconds") or 0) for m in members), 1)
@@ -61,6 +61,14 @@ def ensemble_metadata(keras_model, members, name, version, threshold):
         if key in first:
             meta[key] = first[key]
     return meta
+
+
+def _shown(path):
+    """A member's file as the command was given it: relative to the working folder where it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return Path(path).name
 
 
 def _pooled(validation):

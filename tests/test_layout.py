@@ -62,7 +62,7 @@ def test_the_core_cli_works_without_the_lab(monkeypatch):
 def test_core_cli_finds_the_lab_commands_only_through_entry_points():
     from mars_cloudmask_plugin import cli
     names = [name for name, _ in cli.extra_commands()]
-    assert names == ["benchmark", "evaluate", "seasons", "train"]
+    assert names == ["benchmark", "ensemble", "evaluate", "seasons", "train"]
     assert set(cli.COMMANDS).isdisjoint(names)
 
 
