@@ -134,7 +134,13 @@ _flops_cache = {}
 
 def conv_flops(keras_model, rows, cols):
     """FLOPs of one forward pass on a rows x cols input: 2 x multiply-adds of every Conv2D and
-    Conv2DTranspose, from the layer shapes Keras infers symbolically (nothing is computed)."""
+    Conv2DTranspose, from the layer shapes Keras infers symbolically (nothing is computed); an
+    ensemble's are its members' added up."""
+    from mars_cloudmask_plugin.unet import networks
+    return sum(_network_conv_flops(network, rows, cols) for network in networks(keras_model))
+
+
+def _network_conv_flops(keras_model, rows, cols):
     key = (id(keras_model), rows, cols)
     if key not in _flops_cache:
         import keras

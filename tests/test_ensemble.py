@@ -77,3 +77,11 @@ def test_an_ensemble_needs_two_members(members):
     from mars_cloudmask_lab.ensemble import ensemble_network
     with pytest.raises(CloudmaskError, match="at least two models"):
         ensemble_network([members[0].keras_model])
+
+
+def test_the_benchmark_counts_an_ensembles_flops_as_its_members_added_up(members, ensemble_path):
+    from mars_cloudmask_lab.benchmark import conv_flops
+    from mars_cloudmask_plugin.model import load_model
+    ensemble = load_model(ensemble_path).keras_model
+    each = [conv_flops(m.keras_model, 316, 316) for m in members]
+    assert all(f > 0 for f in each) and conv_flops(ensemble, 316, 316) == sum(each)
