@@ -460,7 +460,7 @@ def stage_configs(config):
     """The configs of a staged recipe: stage k is the recipe with stage k's overrides, starting from
     stage k-1's final weights (the first from `init_from`, "" = random weights)."""
     unknown = sorted({key for stage in config.stages for key in stage} - {f.name for f in fields(TrainConfig)}
-                     | {key for stage in config.stages for key in stage if key in ("stages", "init_from")})
+                     | {key for stage in config.stages for key in stage if key in ("stages", "init_from", "seed_offset", "members")})
     if unknown:
         raise CloudmaskError(None, f"recipe stages cannot set {', '.join(unknown)}")
     base = {**asdict(config), "stages": [], "seed_offset": 0}

@@ -607,3 +607,13 @@ def test_the_ensemble_recipe_runs_the_shipped_reference_recipe_twice_and_at_widt
         assert [replace(s, seed=0, width=8, name="", version="", notes=[]) for s in stage_configs(member)] == [
             replace(s, seed=0, width=8, name="", version="", notes=[]) for s in stage_configs(shipped)]
         assert member.colour_jitter == 0 and all(s.colour_jitter == 0 for s in stage_configs(member))
+
+
+@pytest.mark.parametrize("key", ["init_from", "seed_offset", "members", "no_such_setting"])
+def test_a_stage_that_sets_what_only_the_whole_recipe_may_is_refused_in_one_line(key):
+    from mars_cloudmask_lab.train import TrainConfig, stage_configs
+    from mars_cloudmask_plugin.errors import CloudmaskError
+    config = TrainConfig(mdgm_dir="m", reference_dir="r", train_days=["P01_day01"], val_days=[],
+                         stages=[{"epochs": 1}, {key: 1}])
+    with pytest.raises(CloudmaskError, match=f"recipe stages cannot set {key}"):
+        stage_configs(config)
