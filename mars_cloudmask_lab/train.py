@@ -510,7 +510,8 @@ def train_stages(config, run_dir, resume=False, log=print):
         stage_dir = run_dir / f"stage{k}"
         final = stage_dir / "final.keras"
         if not (resume and final.exists()):
-            log(f"stage {k} of {len(config.stages)}: {json.dumps(config.stages[k - 1])}")
+            offset = f" (seed {stage.seed} with seed_offset {config.seed_offset})" if config.seed_offset else ""
+            log(f"stage {k} of {len(config.stages)}: {json.dumps(config.stages[k - 1])}{offset}")
             train(stage, stage_dir, resume=resume, log=log, clearsky_dir=run_dir / "clearsky")
         seconds += float(load_model(final).metadata.get("training_seconds", 0.0))
         previous = str(final)
