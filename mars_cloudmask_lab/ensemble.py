@@ -80,6 +80,8 @@ def make_ensemble(model_paths, out, run_dir, name, version, log=print):
     training sols (sweep in run_dir/threshold.csv), its validation figures on their validation sols
     (or, without any, its fit on the training sols). Returns the written path."""
     from .train import TrainConfig, choose_threshold, clearsky_source, mdgm_path_for, training_fit, validation_summary
+    if len(model_paths) < 2:
+        raise CloudmaskError(model_paths[0] if model_paths else None, "an ensemble needs at least two models")
     members = [load_model(path) for path in model_paths]
     check_members(members)
     config_values = members[0].metadata.get("training_config")
