@@ -42,3 +42,13 @@ def test_the_pooled_dust_season_share_weighs_each_sol_by_its_valid_pixels():
             {"level": "sol", "subphase": "P13", "sol": "P13_day01", "cloud_fraction": 0.5, "valid_fraction": 0.6}]
     # (0.03 * 0.2 + 0 * 0.6) / (0.2 + 0.6); P13 lies outside the dust season
     assert abs(load_script().pooled_dust_cloud(sols) - 0.0075) < 1e-12
+
+
+def test_a_model_that_gains_everywhere_is_reported_by_its_smallest_gain_not_as_a_drop(tmp_path, capsys):
+    base = seasons_json(tmp_path / "single.json", "single", {"P02": (0.10, 0.70), "P07": (0.004, 0.5),
+                                                             "P13": (0.05, 0.72)})
+    other = seasons_json(tmp_path / "ref.json", "ref", {"P02": (0.10, 0.74), "P07": (0.004, 0.3),
+                                                        "P13": (0.05, 0.80)})
+    load_script().main([str(base), str(other)])
+    out = capsys.readouterr().out
+    assert "outside the dust season no drop in agreement, the smallest gain +0.040 (P02); 2 of 2 subphases" in out

@@ -72,7 +72,10 @@ def main(argv=None):
         within = sorted(name for name, d in drops.items() if d >= -ALLOWED_DROP)
         dust = {name: rows[name]["cloud_fraction"] for name in sorted(DUST_SEASON) if name in rows}
         cloudiest = max(dust, key=dust.get)
-        print(f"{label}: outside the dust season the largest drop in agreement is {-drops[worst]:.3f} ({worst}); "
+        # when no subphase drops, "the largest drop is -0.039" read as a drop: say the smallest gain instead
+        worst_change = (f"the largest drop in agreement is {-drops[worst]:.3f} ({worst})" if drops[worst] < 0 else
+                        f"no drop in agreement, the smallest gain {drops[worst]:+.3f} ({worst})")
+        print(f"{label}: outside the dust season {worst_change}; "
               f"{len(within)} of {len(drops)} subphases within {ALLOWED_DROP} ({', '.join(within)}); "
               f"dust-season cloud at most {dust[cloudiest]:.1%} ({cloudiest}; "
               f"{sum(v <= DUST_CLOUD_LIMIT for v in dust.values())} of {len(dust)} at or below {DUST_CLOUD_LIMIT:.0%}); "
