@@ -85,3 +85,14 @@ def test_the_benchmark_counts_an_ensembles_flops_as_its_members_added_up(members
     ensemble = load_model(ensemble_path).keras_model
     each = [conv_flops(m.keras_model, 316, 316) for m in members]
     assert all(f > 0 for f in each) and conv_flops(ensemble, 316, 316) == sum(each)
+
+
+def test_the_ensemble_command_refuses_mismatched_members_in_one_line_and_writes_nothing(cli, members, tmp_path):
+    rgb_only = _member(tmp_path, "rgb-only", 2, inputs=("red", "green", "blue"))
+    out = tmp_path / "ensemble.keras"
+    rc, _, err = cli("ensemble", str(members[0].path), str(rgb_only.path), "--out", str(out),
+                     "--run-dir", str(tmp_path / "run"))
+    assert rc == 1 and "rgb-only.keras: cannot join an ensemble" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    rc, _, err = cli("ensemble", str(members[0].path), "--out", str(out), "--run-dir", str(tmp_path / "run"))
+    assert rc == 1 and "narrow-head.keras: an ensemble needs at least two models" in err
