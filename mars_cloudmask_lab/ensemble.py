@@ -8,7 +8,7 @@ errors; it costs the members' time added up (model card, "An ensemble of season-
 from pathlib import Path
 
 from mars_cloudmask_plugin.errors import CloudmaskError
-from mars_cloudmask_plugin.model import CloudModel, load_model, model_metadata, save_model
+from mars_cloudmask_plugin.model import CloudModel, fresh_copy, load_model, model_metadata, save_model
 
 # What every member must share for the mean of their probabilities to be one model's output.
 SHARED = ("inputs", "margin", "depth", "tile_size")
@@ -23,15 +23,8 @@ def ensemble_network(keras_models, name="mars_cloudmask_ensemble"):
     if len(keras_models) < 2:
         raise CloudmaskError(None, "an ensemble needs at least two models")
     inputs = keras.Input(shape=tuple(keras_models[0].inputs[0].shape[1:]), name="inputs")
-    outputs = [_renamed(model, f"member{k}")(inputs) for k, model in enumerate(keras_models, start=1)]
+    outputs = [fresh_copy(model, f"member{k}")(inputs) for k, model in enumerate(keras_models, start=1)]
     return keras.Model(inputs, keras.layers.Average(name="mean_probability")(outputs), name=name)
-
-
-def _renamed(keras_model, name):
-    import keras
-    clone = keras.Model.from_config({**keras_model.get_config(), "name": name})
-    clone.set_weights(keras_model.get_weights())
-    return clone
 
 
 def check_members(members):
@@ -79,7 +72,8 @@ def make_ensemble(model_paths, out, run_dir, name, version, log=print):
     """Join trained model files into one ensemble file at `out`: its threshold chosen on the members'
     training sols (sweep in run_dir/threshold.csv), its validation figures on their validation sols
     (or, without any, its fit on the training sols). Returns the written path."""
-    from .train import TrainConfig, choose_threshold, clearsky_source, mdgm_path_for, training_fit, validation_summary
+    from .train import (THRESHOLD_CHOICE, TrainConfig, choose_threshold, clearsky_source, mdgm_path_for, training_fit,
+                        validation_summary)
     if len(model_paths) < 2:
         raise CloudmaskError(model_paths[0] if model_paths else None, "an ensemble needs at least two models")
     members = [load_model(path) for path in model_paths]
@@ -96,7 +90,7 @@ def make_ensemble(model_paths, out, run_dir, name, version, log=print):
     clearsky_of = clearsky_source(config, run_dir / "clearsky")
     log(f"{ensemble.label}: {len(members)} members ({', '.join(m.label for m in members)})")
     meta["threshold"] = choose_threshold(ensemble, config, run_dir, log, clearsky_of)
-    meta["threshold_choice"] = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
+    meta["threshold_choice"] = THRESHOLD_CHOICE
     if config.val_days:
         val_paths = [mdgm_path_for(n, config.mdgm_dir, "a validation sol") for n in config.val_days]
         meta["validation"] = validation_summary(ensemble, val_paths, config, clearsky_of)

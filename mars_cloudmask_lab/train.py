@@ -426,6 +426,10 @@ def threshold_sweep(cloud_model, config, names, clearsky_of=None):
     return totals
 
 
+# How a run (or an ensemble) chose its threshold, said in each model file.
+THRESHOLD_CHOICE = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
+
+
 def choose_threshold(cloud_model, config, run_dir, log=print, clearsky_of=None):
     """The THRESHOLDS value with the highest pooled IoU on the training sols; the sweep goes to
     threshold.csv in the run folder."""
@@ -606,7 +610,7 @@ def train(config, run_dir, resume=False, log=print, clearsky_dir=None):
         recalibrate_batchnorm(model, recalibration_batches(sols, config, margin))
     if config.choose_threshold:
         meta["threshold"] = choose_threshold(cloud_model, config, run_dir, log, clearsky_of)
-        meta["threshold_choice"] = "highest pooled IoU on the training sols over 0.20-0.80 in steps of 0.05"
+        meta["threshold_choice"] = THRESHOLD_CHOICE
     meta["training_seconds"] = round(time.time() - started, 1) + _logged_seconds(log_path, done_epochs)
     meta["epochs"] = config.epochs
     if weak_names:

@@ -136,11 +136,17 @@ def save_model(keras_model, path, metadata, include_optimizer=True):
 
 
 def _save_without_optimizer(keras_model, path):
-    import keras
     # A fresh, uncompiled model from the same config: no optimizer state travels with it.
-    clone = keras.Model.from_config(keras_model.get_config())
+    fresh_copy(keras_model).save(path)
+
+
+def fresh_copy(keras_model, name=None):
+    """The same network and weights in a new, uncompiled Keras model (renamed when `name` is given)."""
+    import keras
+    config = keras_model.get_config()
+    clone = keras.Model.from_config({**config, "name": name} if name else config)
     clone.set_weights(keras_model.get_weights())
-    clone.save(path)
+    return clone
 
 
 # What the engine reads from a model's metadata; a file from `mars-cloudmask train` has all of it.
