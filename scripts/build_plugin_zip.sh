@@ -29,7 +29,7 @@ mkdir "$stage/mars_cloudmask"
 {
   git ls-files -- metadata.txt __init__.py plugin.py icon.svg requirements.txt README.md LICENSE \
                   processing styles modeler mars_cloudmask_plugin docs models/README.md
-  ls models/mars_cloudmask_unet.keras models/mars_cloudmask_unet_clearsky.keras 2>/dev/null || true
+  ls models/mars_cloudmask_unet.keras models/mars_cloudmask_unet_clearsky.keras models/mars_cloudmask_unet_clearsky_w8.keras 2>/dev/null || true
 } | grep -v -E '(^|/)(__pycache__|\.pytest_cache)/|\.pyc$|^docs/.*\.py$' | sort -u > "$stage/files"
 while read -r f; do
   [ -f "$f" ] || continue

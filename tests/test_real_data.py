@@ -78,16 +78,19 @@ def test_shipped_model_scores_day15_as_the_fit_stored_in_it_and_its_card_states(
     assert_card_states_the_models_figures(meta)
 
 
-def test_shipped_reference_model_scores_day15_as_the_fit_stored_in_it_and_its_card_states(shared_data, tmp_path):
-    """The reference-aware model on P01 day 15 with the reference its card names: every MDGM of
-    P01 (imagery only)."""
+@pytest.mark.parametrize("file_name", ["mars_cloudmask_unet_clearsky.keras", "mars_cloudmask_unet_clearsky_w8.keras"])
+def test_shipped_reference_models_score_day15_as_the_fit_stored_in_them_and_the_card_states(
+        file_name, shared_data, tmp_path):
+    """Both reference-aware files (the default ensemble and its faster first member) on P01 day 15
+    with the reference their card names: every MDGM of P01 (imagery only)."""
     from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
-    from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL
-    if not DEFAULT_CLEARSKY_MODEL.exists():
-        pytest.fail(f"the shipped reference-aware model {DEFAULT_CLEARSKY_MODEL} is missing from the repository")
-    meta = read_metadata(DEFAULT_CLEARSKY_MODEL)
+    from mars_cloudmask_plugin.model import MODELS_DIR
+    path = MODELS_DIR / file_name
+    if not path.exists():
+        pytest.fail(f"the shipped reference-aware model {path} is missing from the repository")
+    meta = read_metadata(path)
     clearsky = read_clearsky(folder_clearsky(shared_data / "P01" / "mdgm", tmp_path).path)
-    m = score_day15(DEFAULT_CLEARSKY_MODEL, shared_data, meta["training_fit"]["buffer"], clearsky)
+    m = score_day15(path, shared_data, meta["training_fit"]["buffer"], clearsky)
     stated = meta["training_fit"]["per_sol"]["P01_day15"]
     assert m["iou"] == pytest.approx(stated["iou"], abs=0.01)
     assert m["f1"] == pytest.approx(stated["f1"], abs=0.01)

@@ -609,6 +609,23 @@ def test_the_ensemble_recipe_runs_the_shipped_reference_recipe_twice_and_at_widt
         assert member.colour_jitter == 0 and all(s.colour_jitter == 0 for s in stage_configs(member))
 
 
+def test_the_shipped_reference_files_are_the_ensemble_recipes_18_day_run_and_its_first_member(repo_root):
+    from mars_cloudmask_lab.commands.train import read_recipe
+    from mars_cloudmask_lab.train import TrainConfig, member_configs
+    from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, MODELS_DIR, read_metadata
+    recipe = TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / "clearsky_ensemble.json"))
+    shipped = read_metadata(DEFAULT_CLEARSKY_MODEL)
+    all_days = [f"P01_day{d:02d}" for d in range(1, 19)]
+    assert (shipped["name"], shipped["version"]) == (recipe.name, recipe.version)
+    assert shipped["training_days"] == all_days and not shipped["validation_days"]
+    members = member_configs(recipe)
+    assert [(m["name"], m["version"], m["width"]) for m in shipped["members"]] == [
+        (m.name, m.version, m.width) for m in members]
+    faster = read_metadata(MODELS_DIR / "mars_cloudmask_unet_clearsky_w8.keras")
+    assert (faster["name"], faster["version"]) == (members[0].name, members[0].version)
+    assert faster["training_days"] == all_days and faster["inputs"] == shipped["inputs"]
+
+
 @pytest.mark.parametrize("key", ["init_from", "seed_offset", "members", "no_such_setting"])
 def test_a_stage_that_sets_what_only_the_whole_recipe_may_is_refused_in_one_line(key):
     from mars_cloudmask_lab.train import TrainConfig, stage_configs
