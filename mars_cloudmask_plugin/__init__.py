@@ -3,7 +3,7 @@
 Pure Python + numpy + rasterio + netCDF4 + pyproj + TensorFlow; no QGIS import anywhere, so the
 same functions serve the CLI, the QGIS Processing provider, notebooks and Dask workers.
 """
-__version__ = "0.8.0"
+__version__ = "0.9.0"
 
 import os as _os
 
