@@ -15,6 +15,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 mdgm=$(realpath "${2:-$repo/sample/P01_day10_zequat.jpg}")
 model=${3:+$(realpath "$3")}
+# QGIS runs from another folder: a reference given by a relative path must reach it absolute
+[ -n "${MARS_CLOUDMASK_DESKTOP_REFERENCE:-}" ] && export MARS_CLOUDMASK_DESKTOP_REFERENCE=$(realpath "$MARS_CLOUDMASK_DESKTOP_REFERENCE")
 timeout_s=${MARS_CLOUDMASK_DESKTOP_TIMEOUT:-240}
 profiles="$out/qgis"            # --profiles-path: QGIS keeps its profiles in $profiles/profiles
 rm -rf "$profiles" "$out/result.json" "$out/desktop.png"
