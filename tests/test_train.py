@@ -609,7 +609,7 @@ def test_the_ensemble_recipe_runs_the_shipped_reference_recipe_twice_and_at_widt
         assert member.colour_jitter == 0 and all(s.colour_jitter == 0 for s in stage_configs(member))
 
 
-def test_the_shipped_reference_files_are_the_ensemble_recipes_18_day_run_and_its_first_member(repo_root):
+def test_the_shipped_reference_files_are_the_ensemble_recipes_18_day_run_and_one_network_of_its_recipe(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, member_configs
     from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, MODELS_DIR, read_metadata
