@@ -15,8 +15,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 mdgm=$(realpath "${2:-$repo/sample/P01_day10_zequat.jpg}")
 model=${3:+$(realpath "$3")}
-# QGIS runs from another folder: a reference given by a relative path must reach it absolute
-[ -n "${MARS_CLOUDMASK_DESKTOP_REFERENCE:-}" ] && export MARS_CLOUDMASK_DESKTOP_REFERENCE=$(realpath "$MARS_CLOUDMASK_DESKTOP_REFERENCE")
+reference=${MARS_CLOUDMASK_DESKTOP_REFERENCE:+$(realpath "$MARS_CLOUDMASK_DESKTOP_REFERENCE")}   # QGIS runs elsewhere
 timeout_s=${MARS_CLOUDMASK_DESKTOP_TIMEOUT:-240}
 profiles="$out/qgis"            # --profiles-path: QGIS keeps its profiles in $profiles/profiles
 rm -rf "$profiles" "$out/result.json" "$out/desktop.png"
@@ -54,6 +53,7 @@ for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; do
 env -u PYTHONPATH -u QT_QPA_PLATFORM DISPLAY=":$display" PROJ_DATA=/usr/share/proj \
     MARS_CLOUDMASK_RUNTIME="${MARS_CLOUDMASK_RUNTIME:-$repo/.venv}" \
     MARS_CLOUDMASK_DESKTOP_OUT="$out" MARS_CLOUDMASK_DESKTOP_MDGM="$mdgm" MARS_CLOUDMASK_DESKTOP_MODEL="$model" \
+    MARS_CLOUDMASK_DESKTOP_REFERENCE="$reference" \
     qgis --profiles-path "$profiles" --nologo --noversioncheck --code "$repo/scripts/desktop_session.py" \
     >"$out/qgis.log" 2>&1 &
 qgis_pid=$!

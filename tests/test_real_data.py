@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from mars_cloudmask_plugin.model import DEFAULT_MODEL, read_metadata
+from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, DEFAULT_MODEL, FASTER_CLEARSKY_MODEL, read_metadata
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +78,12 @@ def test_shipped_model_scores_day15_as_the_fit_stored_in_it_and_its_card_states(
     assert_card_states_the_models_figures(meta)
 
 
-@pytest.mark.parametrize("file_name", ["mars_cloudmask_unet_clearsky.keras", "mars_cloudmask_unet_clearsky_w8.keras"])
+@pytest.mark.parametrize("path", [DEFAULT_CLEARSKY_MODEL, FASTER_CLEARSKY_MODEL], ids=lambda p: p.name)
 def test_shipped_reference_models_score_day15_as_the_fit_stored_in_them_and_the_card_states(
-        file_name, shared_data, tmp_path):
-    """Both reference-aware files (the default ensemble and its faster first member) on P01 day 15
+        path, shared_data, tmp_path):
+    """Both reference-aware files (the default ensemble and the faster single network) on P01 day 15
     with the reference their card names: every MDGM of P01 (imagery only)."""
     from mars_cloudmask_plugin.clearsky import folder_clearsky, read_clearsky
-    from mars_cloudmask_plugin.model import MODELS_DIR
-    path = MODELS_DIR / file_name
     if not path.exists():
         pytest.fail(f"the shipped reference-aware model {path} is missing from the repository")
     meta = read_metadata(path)

@@ -612,7 +612,7 @@ def test_the_ensemble_recipe_runs_the_shipped_reference_recipe_twice_and_at_widt
 def test_the_shipped_reference_files_are_the_ensemble_recipes_18_day_run_and_one_network_of_its_recipe(repo_root):
     from mars_cloudmask_lab.commands.train import read_recipe
     from mars_cloudmask_lab.train import TrainConfig, member_configs
-    from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, MODELS_DIR, read_metadata
+    from mars_cloudmask_plugin.model import DEFAULT_CLEARSKY_MODEL, FASTER_CLEARSKY_MODEL, read_metadata
     recipe = TrainConfig(**read_recipe(repo_root / "mars_cloudmask_lab" / "recipes" / "clearsky_ensemble.json"))
     shipped = read_metadata(DEFAULT_CLEARSKY_MODEL)
     all_days = [f"P01_day{d:02d}" for d in range(1, 19)]
@@ -621,7 +621,7 @@ def test_the_shipped_reference_files_are_the_ensemble_recipes_18_day_run_and_one
     members = member_configs(recipe)
     assert [(m["name"], m["version"], m["width"]) for m in shipped["members"]] == [
         (m.name, m.version, m.width) for m in members]
-    faster = read_metadata(MODELS_DIR / "mars_cloudmask_unet_clearsky_w8.keras")
+    faster = read_metadata(FASTER_CLEARSKY_MODEL)
     assert (faster["name"], faster["version"]) == (members[0].name, members[0].version)
     assert faster["training_days"] == all_days and faster["inputs"] == shipped["inputs"]
 

@@ -26,10 +26,10 @@ def test_zip_holds_the_plugin_folder_without_tests_data_or_environment(plugin_zi
                      "modeler/cloudmask_chain.model3", "mars_cloudmask_plugin/pipeline.py",
                      "mars_cloudmask_plugin/steps.py"):
         assert f"mars_cloudmask/{required}" in files, required
-    for model in ("mars_cloudmask_unet.keras", "mars_cloudmask_unet_clearsky.keras",
-                  "mars_cloudmask_unet_clearsky_w8.keras"):   # the default, the reference-aware default, its faster option
-        if (repo_root / "models" / model).exists():
-            assert f"mars_cloudmask/models/{model}" in files, model
+    from mars_cloudmask_plugin.model import SHIPPED_MODELS
+    for model in SHIPPED_MODELS:
+        if model.exists():
+            assert f"mars_cloudmask/models/{model.name}" in files, model.name
     forbidden = ("tests/", "sample/", ".venv/", "runs/", "scripts/", ".git/", "__pycache__", ".pyc", "conftest",
                  "mars_cloudmask_lab/", "recipes/", "_w16.keras")
     assert [n for n in files if any(f in n for f in forbidden)] == []
